@@ -1,0 +1,716 @@
+//! Configuration: one struct, defaults documented in `config/default.toml`, precedence
+//! defaults < file < `SEGUE_<SECTION>_<KEY>` environment variables < CLI flags, validated at start.
+//! Any unknown key or ill-typed value stops start-up with a message naming the key.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub auth: AuthConfig,
+    pub cdn: CdnConfig,
+    pub ws: WsConfig,
+    pub player: PlayerConfig,
+    pub session: SessionConfig,
+    pub playlist: PlaylistConfig,
+    pub search: SearchConfig,
+    pub history: HistoryConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub data_dir: String,
+    /// Load the bundled demo catalog, audio, playlists and accounts at start.
+    pub demo: bool,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub shutdown_grace_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// "sqlite" (embedded, one machine) or "scylla".
+    pub backend: String,
+    pub sqlite_file: String,
+    pub group_commit_max: usize,
+    pub read_connections: usize,
+    pub scylla_nodes: Vec<String>,
+    pub scylla_keyspace: String,
+    pub scylla_consistency: String,
+    pub scylla_replication_class: String,
+    pub scylla_replication_factor: u32,
+    pub scylla_request_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Hex secret for signing bearer tokens; empty means generate one and keep it in the data dir.
+    pub token_secret: String,
+    pub token_ttl_ms: i64,
+    pub pbkdf2_iterations: u32,
+    pub login_attempts_per_minute: u32,
+    pub password_min_len: usize,
+    pub registration_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CdnConfig {
+    /// CDN base URLs in failover order; empty means this server's own `/cdn/` route.
+    pub base_urls: Vec<String>,
+    /// Key id used to sign new URLs; must be one of `signing_keys`.
+    pub active_key_id: String,
+    /// `id:hexsecret` entries; empty means generate one key and keep it in the data dir.
+    pub signing_keys: Vec<String>,
+    pub url_ttl_ms: i64,
+    pub free_max_kbps: u32,
+    /// Folder of audio files served by `/cdn/`; empty means `<data_dir>/audio`.
+    pub audio_dir: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WsConfig {
+    pub max_frame_bytes: usize,
+    pub hello_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub ping_interval_ms: u64,
+    pub outbox_capacity: usize,
+    pub invalid_frame_limit: u32,
+    pub invalid_frame_window_ms: u64,
+    pub rate_burst: u32,
+    pub rate_per_sec: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlayerConfig {
+    pub disconnect_grace_ms: u64,
+    pub passivate_after_ms: u64,
+    pub persist_coalesce_ms: u64,
+    pub previous_restart_threshold_ms: i64,
+    pub max_queue: usize,
+    pub max_devices: usize,
+    pub max_context_tracks: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub capacity: usize,
+    pub lead_floor_ms: i64,
+    pub lead_cap_ms: i64,
+    pub buffering_wait_ms: u64,
+    pub expire_after_ms: i64,
+    pub join_attempts_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlaylistConfig {
+    pub max_items: usize,
+    pub max_ops_per_edit: usize,
+    pub log_window_versions: u64,
+    pub snapshot_every: u64,
+    pub passivate_after_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchConfig {
+    pub writer_heap_bytes: usize,
+    pub commit_interval_ms: u64,
+    pub max_limit: usize,
+    pub max_query_len: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HistoryConfig {
+    pub stream_threshold_ms: i64,
+    pub popularity_interval_ms: u64,
+    pub max_batch_events: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// tracing filter, e.g. "info" or "segue=debug".
+    pub level: String,
+    /// "text" or "json".
+    pub format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            storage: StorageConfig::default(),
+            auth: AuthConfig::default(),
+            cdn: CdnConfig::default(),
+            ws: WsConfig::default(),
+            player: PlayerConfig::default(),
+            session: SessionConfig::default(),
+            playlist: PlaylistConfig::default(),
+            search: SearchConfig::default(),
+            history: HistoryConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: "./data".into(),
+            demo: false,
+            workers: 0,
+            max_body_bytes: 1024 * 1024,
+            shutdown_grace_ms: 5000,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            backend: "sqlite".into(),
+            sqlite_file: "segue.db".into(),
+            group_commit_max: 256,
+            read_connections: 4,
+            scylla_nodes: vec!["127.0.0.1:9042".into()],
+            scylla_keyspace: "segue".into(),
+            scylla_consistency: "local_quorum".into(),
+            scylla_replication_class: "SimpleStrategy".into(),
+            scylla_replication_factor: 1,
+            scylla_request_timeout_ms: 5000,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            token_secret: String::new(),
+            token_ttl_ms: 30 * 24 * 3600 * 1000,
+            pbkdf2_iterations: 600_000,
+            login_attempts_per_minute: 10,
+            password_min_len: 8,
+            registration_per_minute: 30,
+        }
+    }
+}
+
+impl Default for CdnConfig {
+    fn default() -> Self {
+        CdnConfig {
+            base_urls: vec![],
+            active_key_id: "k1".into(),
+            signing_keys: vec![],
+            url_ttl_ms: 3600 * 1000,
+            free_max_kbps: 160,
+            audio_dir: String::new(),
+        }
+    }
+}
+
+impl Default for WsConfig {
+    fn default() -> Self {
+        WsConfig {
+            max_frame_bytes: 64 * 1024,
+            hello_timeout_ms: 10_000,
+            idle_timeout_ms: 45_000,
+            ping_interval_ms: 15_000,
+            outbox_capacity: 64,
+            invalid_frame_limit: 20,
+            invalid_frame_window_ms: 10_000,
+            rate_burst: 50,
+            rate_per_sec: 20,
+        }
+    }
+}
+
+impl Default for PlayerConfig {
+    fn default() -> Self {
+        PlayerConfig {
+            disconnect_grace_ms: 10_000,
+            passivate_after_ms: 60_000,
+            persist_coalesce_ms: 1000,
+            previous_restart_threshold_ms: 3000,
+            max_queue: 1000,
+            max_devices: 50,
+            max_context_tracks: 10_000,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            capacity: 1000,
+            lead_floor_ms: 150,
+            lead_cap_ms: 2000,
+            buffering_wait_ms: 3000,
+            expire_after_ms: 24 * 3600 * 1000,
+            join_attempts_per_minute: 10,
+        }
+    }
+}
+
+impl Default for PlaylistConfig {
+    fn default() -> Self {
+        PlaylistConfig {
+            max_items: 10_000,
+            max_ops_per_edit: 100,
+            log_window_versions: 1000,
+            snapshot_every: 100,
+            passivate_after_ms: 60_000,
+        }
+    }
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            writer_heap_bytes: 50_000_000,
+            commit_interval_ms: 20,
+            max_limit: 50,
+            max_query_len: 256,
+        }
+    }
+}
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        HistoryConfig {
+            stream_threshold_ms: 30_000,
+            popularity_interval_ms: 300_000,
+            max_batch_events: 500,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: "text".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// Environment variables that start with `SEGUE_` but are not config keys.
+const NON_CONFIG_ENV: &[&str] = &["SEGUE_LOG"];
+
+impl Config {
+    /// Defaults for tests: fast password hashing is NOT used (tests exercise the real cost), but
+    /// everything lives under the given data dir and listens on an ephemeral port.
+    pub fn for_test(data_dir: &Path) -> Config {
+        let mut c = Config::default();
+        c.server.listen = "127.0.0.1:0".into();
+        c.server.data_dir = data_dir.to_string_lossy().into_owned();
+        c.server.workers = 2;
+        c.log.level = "warn".into();
+        c
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        PathBuf::from(&self.server.data_dir)
+    }
+
+    pub fn audio_dir(&self) -> PathBuf {
+        if self.cdn.audio_dir.is_empty() {
+            self.data_dir().join("audio")
+        } else {
+            PathBuf::from(&self.cdn.audio_dir)
+        }
+    }
+
+    /// Loads defaults < file < env < overrides (dotted key, TOML value), then validates.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &[(&str, toml::Value)],
+    ) -> Result<Config, ConfigError> {
+        let mut tree = toml::Value::try_from(Config::default())
+            .map_err(|e| ConfigError(format!("internal: defaults do not serialize: {e}")))?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+            let user: toml::Value = toml::from_str(&text)
+                .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+            merge(&mut tree, &user, "", &path.display().to_string())?;
+        }
+        let leaves = leaf_keys(&tree);
+        for (name, raw) in env {
+            if !name.starts_with("SEGUE_") || NON_CONFIG_ENV.contains(&name.as_str()) {
+                continue;
+            }
+            let key = leaves
+                .keys()
+                .find(|k| env_name(k) == name)
+                .cloned()
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "unknown environment variable {name}: no such config key"
+                    ))
+                })?;
+            let value = parse_like(&leaves[&key], &raw)
+                .map_err(|m| ConfigError(format!("{name} (key `{key}`): {m}")))?;
+            set_path(&mut tree, &key, value);
+        }
+        for (key, value) in overrides {
+            let leaf = leaves
+                .get(*key)
+                .ok_or_else(|| ConfigError(format!("unknown config key `{key}`")))?;
+            check_same_type(leaf, value, key)?;
+            set_path(&mut tree, key, value.clone());
+        }
+        let config: Config = tree
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError(format!("`{key}`: {why}")));
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return bad("server.listen", "must be HOST:PORT with an IP address");
+        }
+        if !matches!(self.storage.backend.as_str(), "sqlite" | "scylla") {
+            return bad("storage.backend", "must be \"sqlite\" or \"scylla\"");
+        }
+        if self.storage.group_commit_max == 0 {
+            return bad("storage.group_commit_max", "must be at least 1");
+        }
+        if self.storage.read_connections == 0 {
+            return bad("storage.read_connections", "must be at least 1");
+        }
+        if !matches!(
+            self.storage.scylla_consistency.as_str(),
+            "one" | "quorum" | "local_quorum" | "local_one" | "all"
+        ) {
+            return bad(
+                "storage.scylla_consistency",
+                "must be one, local_one, quorum, local_quorum or all",
+            );
+        }
+        if self.auth.pbkdf2_iterations < 600_000 {
+            return bad("auth.pbkdf2_iterations", "must be at least 600000");
+        }
+        if self.auth.token_ttl_ms <= 0 {
+            return bad("auth.token_ttl_ms", "must be positive");
+        }
+        if !self.auth.token_secret.is_empty() && hex::decode(&self.auth.token_secret).is_err() {
+            return bad("auth.token_secret", "must be hex");
+        }
+        for k in &self.cdn.signing_keys {
+            match k.split_once(':') {
+                Some((id, secret)) if !id.is_empty() && hex::decode(secret).is_ok() => {}
+                _ => return bad("cdn.signing_keys", "entries must be `id:hexsecret`"),
+            }
+        }
+        if !self.cdn.signing_keys.is_empty()
+            && !self
+                .cdn
+                .signing_keys
+                .iter()
+                .any(|k| k.split(':').next() == Some(self.cdn.active_key_id.as_str()))
+        {
+            return bad("cdn.active_key_id", "must name one of cdn.signing_keys");
+        }
+        for u in &self.cdn.base_urls {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return bad(
+                    "cdn.base_urls",
+                    "entries must start with http:// or https://",
+                );
+            }
+        }
+        if self.cdn.url_ttl_ms <= 0 {
+            return bad("cdn.url_ttl_ms", "must be positive");
+        }
+        if self.ws.max_frame_bytes < 256 {
+            return bad("ws.max_frame_bytes", "must be at least 256");
+        }
+        if self.ws.outbox_capacity == 0 {
+            return bad("ws.outbox_capacity", "must be at least 1");
+        }
+        if self.ws.rate_per_sec == 0 || self.ws.rate_burst == 0 {
+            return bad(
+                "ws.rate_per_sec",
+                "rate_per_sec and rate_burst must be at least 1",
+            );
+        }
+        if self.ws.ping_interval_ms == 0 || self.ws.ping_interval_ms >= self.ws.idle_timeout_ms {
+            return bad(
+                "ws.ping_interval_ms",
+                "must be positive and below ws.idle_timeout_ms",
+            );
+        }
+        if self.session.capacity < 1 {
+            return bad("session.capacity", "must be at least 1");
+        }
+        if self.session.lead_floor_ms < 0 || self.session.lead_cap_ms < self.session.lead_floor_ms {
+            return bad(
+                "session.lead_cap_ms",
+                "must be at least session.lead_floor_ms >= 0",
+            );
+        }
+        if self.playlist.max_ops_per_edit == 0 || self.playlist.snapshot_every == 0 {
+            return bad(
+                "playlist.snapshot_every",
+                "snapshot_every and max_ops_per_edit must be >= 1",
+            );
+        }
+        if self.search.max_limit == 0 {
+            return bad("search.max_limit", "must be at least 1");
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return bad("log.format", "must be \"text\" or \"json\"");
+        }
+        Ok(())
+    }
+}
+
+/// `ws.idle_timeout_ms` -> `SEGUE_WS_IDLE_TIMEOUT_MS`.
+pub fn env_name(key: &str) -> String {
+    format!("SEGUE_{}", key.replace('.', "_").to_uppercase())
+}
+
+fn leaf_keys(tree: &toml::Value) -> BTreeMap<String, toml::Value> {
+    let mut out = BTreeMap::new();
+    fn walk(v: &toml::Value, prefix: &str, out: &mut BTreeMap<String, toml::Value>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(v, &key, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_string(), other.clone());
+            }
+        }
+    }
+    walk(tree, "", &mut out);
+    out
+}
+
+fn merge(
+    base: &mut toml::Value,
+    user: &toml::Value,
+    prefix: &str,
+    origin: &str,
+) -> Result<(), ConfigError> {
+    let (toml::Value::Table(b), toml::Value::Table(u)) = (base, user) else {
+        return Err(ConfigError(format!("{origin}: `{prefix}` must be a table")));
+    };
+    for (k, v) in u {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match b.get_mut(k) {
+            None => return Err(ConfigError(format!("{origin}: unknown config key `{key}`"))),
+            Some(slot @ toml::Value::Table(_)) => merge(slot, v, &key, origin)?,
+            Some(slot) => {
+                check_same_type(slot, v, &key)?;
+                *slot = v.clone();
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_same_type(
+    expected: &toml::Value,
+    got: &toml::Value,
+    key: &str,
+) -> Result<(), ConfigError> {
+    if std::mem::discriminant(expected) != std::mem::discriminant(got) {
+        return Err(ConfigError(format!(
+            "`{key}` must be a {}, got a {}",
+            expected.type_str(),
+            got.type_str()
+        )));
+    }
+    Ok(())
+}
+
+fn parse_like(expected: &toml::Value, raw: &str) -> Result<toml::Value, String> {
+    Ok(match expected {
+        toml::Value::String(_) => toml::Value::String(raw.to_string()),
+        toml::Value::Integer(_) => toml::Value::Integer(
+            raw.trim()
+                .parse::<i64>()
+                .map_err(|_| format!("`{raw}` is not an integer"))?,
+        ),
+        toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => return Err(format!("`{raw}` is not a boolean")),
+        }),
+        toml::Value::Float(_) => toml::Value::Float(
+            raw.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("`{raw}` is not a number"))?,
+        ),
+        toml::Value::Array(_) => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect(),
+        ),
+        other => {
+            return Err(format!(
+                "cannot set a {} from the environment",
+                other.type_str()
+            ))
+        }
+    })
+}
+
+fn set_path(tree: &mut toml::Value, key: &str, value: toml::Value) {
+    let mut node = tree;
+    let parts: Vec<&str> = key.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let toml::Value::Table(t) = node else { return };
+        if i == parts.len() - 1 {
+            t.insert(part.to_string(), value);
+            return;
+        }
+        match t.get_mut(*part) {
+            Some(next) => node = next,
+            None => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env() -> Vec<(String, String)> {
+        vec![]
+    }
+
+    #[test]
+    fn defaults_validate_and_match_default_toml() {
+        let c = Config::load(None, no_env(), &[]).unwrap();
+        assert_eq!(c.ws.max_frame_bytes, 65536);
+        // The documented defaults file must parse and agree with the built-in defaults.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+        let from_file = Config::load(Some(&path), no_env(), &[]).unwrap();
+        assert_eq!(
+            toml::Value::try_from(&from_file).unwrap(),
+            toml::Value::try_from(&c).unwrap(),
+            "config/default.toml and Config::default() disagree"
+        );
+        // And it documents every key.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let documented: toml::Value = toml::from_str(&text).unwrap();
+        let want = leaf_keys(&toml::Value::try_from(&c).unwrap());
+        let have = leaf_keys(&documented);
+        for k in want.keys() {
+            assert!(
+                have.contains_key(k),
+                "config/default.toml does not document `{k}`"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_file_key_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[ws]\nmax_frame_byts = 3\n").unwrap();
+        let e = Config::load(Some(&p), no_env(), &[]).unwrap_err();
+        assert!(e.0.contains("ws.max_frame_byts"), "{e}");
+    }
+
+    #[test]
+    fn ill_typed_value_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[ws]\nmax_frame_bytes = \"big\"\n").unwrap();
+        let e = Config::load(Some(&p), no_env(), &[]).unwrap_err();
+        assert!(e.0.contains("ws.max_frame_bytes"), "{e}");
+    }
+
+    #[test]
+    fn env_overrides_file_and_cli_overrides_env() {
+        let env = vec![
+            ("SEGUE_WS_IDLE_TIMEOUT_MS".to_string(), "60000".to_string()),
+            (
+                "SEGUE_SERVER_LISTEN".to_string(),
+                "127.0.0.1:9000".to_string(),
+            ),
+            ("PATH".to_string(), "/bin".to_string()),
+        ];
+        let c = Config::load(
+            None,
+            env,
+            &[(
+                "server.listen",
+                toml::Value::String("127.0.0.1:9001".into()),
+            )],
+        )
+        .unwrap();
+        assert_eq!(c.ws.idle_timeout_ms, 60000);
+        assert_eq!(c.server.listen, "127.0.0.1:9001");
+    }
+
+    #[test]
+    fn unknown_or_bad_env_is_named() {
+        let e = Config::load(None, vec![("SEGUE_WS_NOPE".into(), "1".into())], &[]).unwrap_err();
+        assert!(e.0.contains("SEGUE_WS_NOPE"), "{e}");
+        let e = Config::load(
+            None,
+            vec![("SEGUE_WS_IDLE_TIMEOUT_MS".into(), "soon".into())],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.0.contains("ws.idle_timeout_ms"), "{e}");
+    }
+
+    #[test]
+    fn semantic_validation_names_key() {
+        let e = Config::load(
+            None,
+            vec![("SEGUE_AUTH_PBKDF2_ITERATIONS".into(), "1000".into())],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.0.contains("auth.pbkdf2_iterations"), "{e}");
+        let e = Config::load(
+            None,
+            vec![("SEGUE_STORAGE_BACKEND".into(), "postgres".into())],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.0.contains("storage.backend"), "{e}");
+    }
+}

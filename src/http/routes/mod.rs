@@ -1,0 +1,25 @@
+//! REST routes, one module per area.
+
+pub mod auth;
+pub mod catalog;
+pub mod health;
+pub mod library;
+pub mod player;
+pub mod playlists;
+pub mod search;
+pub mod sessions;
+pub mod stream;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    health::configure(cfg);
+    auth::configure(cfg);
+    catalog::configure(cfg);
+    stream::configure(cfg);
+    player::configure(cfg);
+    playlists::configure(cfg);
+    library::configure(cfg);
+    search::configure(cfg);
+    sessions::configure(cfg);
+}

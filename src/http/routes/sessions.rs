@@ -1,0 +1,5 @@
+//! Sessions routes.
+
+use actix_web::web;
+
+pub fn configure(_cfg: &mut web::ServiceConfig) {}

@@ -1,0 +1,35 @@
+//! Shared application state handed to every route and connection.
+
+use crate::auth::TokenSigner;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::ratelimit::KeyedLimiter;
+use crate::storage::Storage;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub clock: SharedClock,
+    pub storage: Storage,
+    pub tokens: TokenSigner,
+    pub login_limiter: KeyedLimiter,
+    pub register_limiter: KeyedLimiter,
+    pub metrics: Arc<Metrics>,
+    /// The address the server actually listens on (port 0 resolved).
+    pub listen_addr: SocketAddr,
+    /// Flips to true when the server begins shutting down: connections close with 1012.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Base URL of this server as clients reach it, e.g. `http://127.0.0.1:8080`.
+    pub fn self_base_url(&self) -> String {
+        format!("http://{}", self.listen_addr)
+    }
+}

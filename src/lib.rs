@@ -1,0 +1,120 @@
+//! Segue: the real-time heart of a music streaming service.
+//!
+//! `run(listener, config)` starts the whole server on an already-bound listener; `main` and the
+//! tests both go through it.
+
+pub mod actors;
+pub mod admin;
+pub mod auth;
+pub mod catalog;
+pub mod cdn;
+pub mod cli;
+pub mod cli_commands;
+pub mod clock;
+pub mod cluster;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod protocol;
+pub mod ratelimit;
+pub mod search;
+pub mod secrets;
+pub mod storage;
+
+use actix_web::{web, App, HttpServer};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+/// A running server.
+pub struct ServerHandle {
+    pub addr: SocketAddr,
+    pub state: web::Data<http::AppState>,
+    server: actix_web::dev::ServerHandle,
+    shutdown_tx: tokio::sync::watch::Sender<bool>,
+    grace: std::time::Duration,
+}
+
+impl ServerHandle {
+    /// Graceful stop: connections are told to reconnect (1012), then the server stops.
+    pub async fn shutdown(&self) {
+        let _ = self.shutdown_tx.send(true);
+        // Give connection tasks a moment to send their close frames.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        self.server.stop(true).await;
+    }
+
+    pub fn grace(&self) -> std::time::Duration {
+        self.grace
+    }
+}
+
+/// Builds the state, starts the HTTP server on `listener`, and returns its handle and the server
+/// future (which must be awaited or spawned). Must be called inside an actix system.
+pub async fn run(
+    listener: TcpListener,
+    config: config::Config,
+) -> anyhow::Result<(ServerHandle, actix_web::dev::Server)> {
+    run_with_clock(listener, config, clock::system()).await
+}
+
+pub async fn run_with_clock(
+    listener: TcpListener,
+    config: config::Config,
+    clock: clock::SharedClock,
+) -> anyhow::Result<(ServerHandle, actix_web::dev::Server)> {
+    let addr = listener.local_addr()?;
+    std::fs::create_dir_all(config.data_dir())?;
+    let storage = storage::open(&config).await?;
+    let token_secret = if config.auth.token_secret.is_empty() {
+        secrets::load_or_create(&config.data_dir().join("keys/token.key"), 32)?
+    } else {
+        hex::decode(&config.auth.token_secret)?
+    };
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let config = Arc::new(config);
+    let state = web::Data::new(http::AppState {
+        tokens: auth::TokenSigner::new(&token_secret, config.auth.token_ttl_ms),
+        login_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.login_attempts_per_minute),
+        register_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.registration_per_minute),
+        metrics: Arc::new(metrics::Metrics::default()),
+        clock,
+        storage,
+        listen_addr: addr,
+        shutdown: shutdown_rx,
+        config: config.clone(),
+    });
+    if config.server.demo {
+        demo::load(&state).await?;
+    }
+    let workers = if config.server.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        config.server.workers
+    };
+    let app_state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("segue::http"))
+            .configure(http::configure(app_state.clone()))
+            .default_service(web::to(http::not_found))
+    })
+    .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(config.server.shutdown_grace_ms.div_ceil(1000))
+    .listen(listener)?
+    .run();
+    tracing::info!(%addr, "segue listening");
+    Ok((
+        ServerHandle {
+            addr,
+            state,
+            server: server.handle(),
+            shutdown_tx,
+            grace: std::time::Duration::from_millis(config.server.shutdown_grace_ms),
+        },
+        server,
+    ))
+}

@@ -1,0 +1,5 @@
+//! The `segue` binary: everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    segue::cli::main()
+}

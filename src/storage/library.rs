@@ -1,0 +1,4 @@
+//! Library repository (filled in by the library work).
+
+#[async_trait::async_trait]
+pub trait LibraryRepo: Send + Sync {}

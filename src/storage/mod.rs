@@ -1,0 +1,66 @@
+//! Storage: one async repository trait per domain, implemented by SQLite (embedded default) and,
+//! later, ScyllaDB. Actors and routes only ever see these traits.
+
+pub mod accounts;
+pub mod catalog;
+pub mod conformance;
+pub mod history;
+pub mod library;
+pub mod players;
+pub mod playlists;
+pub mod sessions;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+pub use accounts::{Account, AccountRepo, Tier};
+pub use catalog::{Album, Artist, CatalogRepo, Track};
+pub use history::HistoryRepo;
+pub use library::LibraryRepo;
+pub use players::{DeviceRecord, PlayerRecord, PlayerRepo};
+pub use playlists::PlaylistRepo;
+pub use sessions::SessionRepo;
+
+/// Every repository, behind its trait. Cheap to clone.
+#[derive(Clone)]
+pub struct Storage {
+    pub accounts: Arc<dyn AccountRepo>,
+    pub catalog: Arc<dyn CatalogRepo>,
+    pub players: Arc<dyn PlayerRepo>,
+    pub playlists: Arc<dyn PlaylistRepo>,
+    pub sessions: Arc<dyn SessionRepo>,
+    pub library: Arc<dyn LibraryRepo>,
+    pub history: Arc<dyn HistoryRepo>,
+    /// Answers readiness: can the backend take a read right now?
+    pub health: Arc<dyn HealthCheck>,
+}
+
+#[async_trait::async_trait]
+pub trait HealthCheck: Send + Sync {
+    async fn ping(&self) -> crate::error::StorageResult<()>;
+}
+
+/// Opens the configured backend.
+pub async fn open(config: &crate::config::Config) -> anyhow::Result<Storage> {
+    match config.storage.backend.as_str() {
+        "sqlite" => {
+            let path = {
+                let p = std::path::PathBuf::from(&config.storage.sqlite_file);
+                if p.is_absolute() {
+                    p
+                } else {
+                    config.data_dir().join(p)
+                }
+            };
+            sqlite::open(&path, &config.storage)
+        }
+        other => anyhow::bail!("storage backend `{other}` is not available in this build"),
+    }
+}
+
+/// Fresh random id: 22 characters of URL-safe base64 (128 random bits).
+pub fn new_id() -> String {
+    use base64::Engine;
+    let bytes: [u8; 16] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
