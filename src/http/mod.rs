@@ -1,6 +1,8 @@
 //! HTTP: the one actix-web app factory used by `main` and by the tests, and its routes.
 
+pub mod conn;
 pub mod extract;
+pub mod outbox;
 pub mod routes;
 pub mod state;
 pub mod ws;
