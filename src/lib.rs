@@ -80,6 +80,7 @@ pub async fn run_with_clock(
         login_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.login_attempts_per_minute),
         register_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.registration_per_minute),
         metrics: Arc::new(metrics::Metrics::default()),
+        cdn: cdn::Cdn::new(&config, addr)?,
         clock,
         storage,
         listen_addr: addr,

@@ -17,6 +17,7 @@ pub struct AppState {
     pub login_limiter: KeyedLimiter,
     pub register_limiter: KeyedLimiter,
     pub metrics: Arc<Metrics>,
+    pub cdn: crate::cdn::Cdn,
     /// The address the server actually listens on (port 0 resolved).
     pub listen_addr: SocketAddr,
     /// Flips to true when the server begins shutting down: connections close with 1012.
