@@ -211,16 +211,17 @@ pub async fn http_middleware(
     let metrics = req
         .app_data::<actix_web::web::Data<crate::http::AppState>>()
         .map(|s| s.metrics.clone());
-    let http_req = req.request().clone();
+    // Resolved before routing: cloning the request here would stop the router from writing
+    // its match info. The pattern comes from the resource map, so it is the same either way.
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
     let result = next.call(req).await;
     if let Some(m) = metrics {
         let status = match &result {
             Ok(res) => res.status().as_u16(),
             Err(e) => e.as_response_error().status_code().as_u16(),
         };
-        let route = http_req
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_string());
         m.describe(
             HTTP_REQUESTS,
             "counter",

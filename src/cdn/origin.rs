@@ -83,6 +83,13 @@ async fn respond(req: &HttpRequest, state: &AppState) -> Result<HttpResponse, Ap
         .set_content_type(content_type(rel))
         .disable_content_disposition()
         .into_response(req);
+    // NamedFile answers a range covering the whole file (Chromium's first `bytes=0-`) with 200;
+    // media players treat 206 as the proof that seeking by range works, so say 206.
+    if res.status() == actix_web::http::StatusCode::OK
+        && res.headers().contains_key(header::CONTENT_RANGE)
+    {
+        *res.status_mut() = actix_web::http::StatusCode::PARTIAL_CONTENT;
+    }
     let ok = res.status().is_success();
     let h = res.headers_mut();
     if ok {
