@@ -271,6 +271,11 @@ mod tests {
         assert!(text.contains("lat_seconds_bucket{route=\"/a\",le=\"10\"} 1"));
         assert!(text.contains("lat_seconds_bucket{route=\"/a\",le=\"+Inf\"} 2"));
         assert!(text.contains("lat_seconds_count{route=\"/a\"} 2"));
+        // Buckets stay in `le` order (not string order).
+        let pos = |s: &str| text.find(s).unwrap();
+        assert!(pos("le=\"0.005\"") < pos("le=\"0.01\""));
+        assert!(pos("le=\"5\"") < pos("le=\"10\""));
+        assert!(pos("le=\"10\"") < pos("le=\"+Inf\""));
         assert!(text.contains("plain_total 1"));
         assert_eq!(render_labels(&[("a", "q\"b")]), "{a=\"q\\\"b\"}");
     }

@@ -269,3 +269,35 @@ async fn generated_key_survives_restart() {
     let r = reqwest::get(srv.url(path_and_query)).await.unwrap();
     assert_eq!(r.status(), 200, "URL signed before the restart still works");
 }
+
+#[tokio::test]
+async fn manifest_written_after_start_is_picked_up() {
+    let srv = start(|_| {}).await;
+    srv.state
+        .storage
+        .catalog
+        .upsert_tracks(vec![track("t-late", Some("late"))])
+        .await
+        .unwrap();
+    let c = user(&srv, Tier::Free).await;
+    c.get("/v1/tracks/t-late/stream")
+        .await
+        .expect_error(404, "not_found");
+    let audio = srv.data_dir.path().join("audio");
+    std::fs::create_dir_all(audio.join("late")).unwrap();
+    std::fs::write(audio.join("late/64.mp3"), audio_bytes(64)).unwrap();
+    let manifest = serde_json::json!({"assets": [{"name": "late", "variants": [
+        {"kbps": 64, "format": "mp3", "file": "late/64.mp3"}]}]});
+    // Written the way a loader should: to a temporary name, then renamed into place.
+    std::fs::write(audio.join("manifest.json.tmp"), manifest.to_string()).unwrap();
+    std::fs::rename(audio.join("manifest.json.tmp"), audio.join("manifest.json")).unwrap();
+    let body = c.get("/v1/tracks/t-late/stream").await.expect(200);
+    assert_eq!(body["bitrate_kbps"], 64);
+    let r = reqwest::get(body["url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), audio_bytes(64));
+    // The old assets are gone from the new manifest.
+    c.get("/v1/tracks/t-song/stream")
+        .await
+        .expect_error(404, "not_found");
+}
