@@ -20,6 +20,7 @@ pub struct Config {
     pub search: SearchConfig,
     pub history: HistoryConfig,
     pub log: LogConfig,
+    pub catalog: CatalogConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,6 +145,13 @@ pub struct HistoryConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// Largest `limit` accepted by the catalog listings (`GET /v1/tracks`).
+    pub max_page_limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// tracing filter, e.g. "info" or "segue=debug".
     pub level: String,
@@ -151,6 +159,8 @@ pub struct LogConfig {
     pub format: String,
 }
 
+// Spelled out so each section's defaults are visible in one place.
+#[allow(clippy::derivable_impls)]
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -165,6 +175,7 @@ impl Default for Config {
             search: SearchConfig::default(),
             history: HistoryConfig::default(),
             log: LogConfig::default(),
+            catalog: CatalogConfig::default(),
         }
     }
 }
@@ -298,6 +309,12 @@ impl Default for HistoryConfig {
             popularity_interval_ms: 300_000,
             max_batch_events: 500,
         }
+    }
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        CatalogConfig { max_page_limit: 50 }
     }
 }
 
@@ -463,6 +480,9 @@ impl Config {
                 "ws.ping_interval_ms",
                 "must be positive and below ws.idle_timeout_ms",
             );
+        }
+        if self.catalog.max_page_limit == 0 {
+            return bad("catalog.max_page_limit", "must be at least 1");
         }
         if self.session.capacity < 1 {
             return bad("session.capacity", "must be at least 1");
