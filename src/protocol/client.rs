@@ -88,7 +88,8 @@ impl WireItemId {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PlayerRequest {
     TimeSync {
-        t0: f64,
+        /// Echoed exactly as sent.
+        t0: serde_json::Number,
         /// The client's last measured round trip, if it has one (feeds the server's estimate).
         #[serde(default)]
         rtt_ms: Option<f64>,

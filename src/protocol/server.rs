@@ -112,7 +112,7 @@ pub struct Welcome<'a> {
 
 #[derive(Debug, Serialize)]
 pub struct TimeSync {
-    pub t0: f64,
+    pub t0: serde_json::Number,
     pub t1: f64,
     pub t2: f64,
 }

@@ -5,4 +5,7 @@ mod common;
 mod auth;
 mod config_cli;
 mod ops;
+mod player_fixture;
+mod player_remote;
 mod storage_conformance;
+mod ws_protocol;
