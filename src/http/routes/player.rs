@@ -111,8 +111,9 @@ async fn play(
     let b: PlayBody = if body.iter().all(u8::is_ascii_whitespace) {
         PlayBody::default()
     } else {
-        serde_json::from_slice(&body)
+        serde_json::from_slice::<Option<PlayBody>>(&body)
             .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?
+            .unwrap_or_default()
     };
     let track_ids = match (b.track_ids, b.uris) {
         (Some(_), Some(_)) => {
