@@ -4,6 +4,9 @@ pub mod player;
 pub mod queue;
 pub mod shuffle;
 
+#[cfg(test)]
+mod props;
+
 use crate::error::{ApiError, ErrorCode};
 
 /// Why a domain command was refused. Maps one-to-one onto wire error codes.
