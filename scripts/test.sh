@@ -60,7 +60,10 @@ if ((${#missing[@]})); then
 fi
 if [[ -f web-demo/tests/package.json && ! -d web-demo/tests/node_modules/playwright-core ]]; then
     echo "npm install (web-demo/tests)"
-    (cd web-demo/tests && npm install --no-audit --no-fund --loglevel=error </dev/null) || status=FAIL
+    # playwright-core is the library only; the browser is Debian's chromium (no download).
+    (cd web-demo/tests && export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 &&
+        { [[ -f package-lock.json ]] && npm ci --no-audit --no-fund --loglevel=error </dev/null ||
+            npm install --no-audit --no-fund --loglevel=error </dev/null; }) || status=FAIL
 fi
 command -v cargo >/dev/null || {
     echo "cargo is missing: install Rust (https://rustup.rs) first" >&2
@@ -113,6 +116,7 @@ if [[ -n "$CASS_JOB" ]]; then
     if wait "$CASS_JOB"; then
         CQL_ADDR="$(tail -n 1 "$CASS_DIR/start.out")"
         echo "Cassandra answers CQL on $CQL_ADDR ($((SECONDS - CASS_STARTED))s after launch)"
+        STEP_START=$CASS_STARTED # report launch-to-ready, not just the wait after the build
         done_step "cassandra start" ok
     else
         cat "$CASS_DIR/start.err" >&2
