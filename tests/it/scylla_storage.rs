@@ -248,3 +248,86 @@ async fn cql_unreachable_cluster_is_a_clear_error_naming_the_nodes() {
         "the error names the nodes: {err}"
     );
 }
+
+#[tokio::test]
+async fn cql_catalog_keyset_paging_genres_and_moves() {
+    use segue::storage::{CatalogRepo, Track};
+    let dir = tempfile::tempdir().unwrap();
+    let Some(config) = cql_config(dir.path()) else {
+        return;
+    };
+    let repos = open_repos(&config).await;
+    // A fresh prefix: no other id sorts between these, even in a shared keyspace.
+    let prefix = format!("pg{}", segue::storage::new_id().replace(['-', '_'], "x"));
+    let genre = format!("{prefix}-genre");
+    let album = format!("{prefix}-al");
+    let track = |i: u32, genre: &str, pop: u32| Track {
+        id: format!("{prefix}-{i}"),
+        title: format!("T{i}"),
+        album_id: album.clone(),
+        artist_ids: vec![format!("{prefix}-ar")],
+        track_number: i + 1,
+        disc_number: 1,
+        duration_ms: 1000,
+        genre: Some(genre.to_string()),
+        year: None,
+        explicit: false,
+        popularity: pop,
+        isrc: None,
+        audio: None,
+    };
+    let before = repos.catalog.counts().await.unwrap().tracks;
+    let tracks: Vec<Track> = (0..5).map(|i| track(i, &genre, i * 10)).collect();
+    repos.catalog.upsert_tracks(tracks.clone()).await.unwrap();
+    repos.catalog.upsert_tracks(tracks.clone()).await.unwrap();
+
+    let page1 = repos.catalog.tracks_after(&prefix, 3).await.unwrap();
+    let ids1: Vec<&str> = page1.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids1, vec![&tracks[0].id, &tracks[1].id, &tracks[2].id]);
+    let page2 = repos.catalog.tracks_after(&tracks[2].id, 2).await.unwrap();
+    assert_eq!(page2, vec![tracks[3].clone(), tracks[4].clone()]);
+    assert!(repos.catalog.counts().await.unwrap().tracks >= before + 5);
+    let (_, total) = repos.catalog.list_tracks(2, 0).await.unwrap();
+    assert!(total >= 5);
+
+    let count_of = |gs: Vec<(String, u64)>, g: &str| gs.into_iter().find(|(n, _)| n == g);
+    let gs = repos.catalog.genres().await.unwrap();
+    assert_eq!(
+        count_of(gs, &genre),
+        Some((genre.clone(), 5)),
+        "upserting twice counts once"
+    );
+
+    // Moving a track to another genre, album position and popularity moves its query rows.
+    let other = format!("{prefix}-other");
+    let mut moved = track(0, &other, 99);
+    moved.track_number = 9;
+    repos
+        .catalog
+        .upsert_tracks(vec![moved.clone()])
+        .await
+        .unwrap();
+    let gs = repos.catalog.genres().await.unwrap();
+    assert_eq!(count_of(gs.clone(), &genre).map(|g| g.1), Some(4));
+    assert_eq!(count_of(gs, &other).map(|g| g.1), Some(1));
+    let order: Vec<u32> = repos
+        .catalog
+        .album_tracks(&album)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.track_number)
+        .collect();
+    assert_eq!(
+        order,
+        vec![2, 3, 4, 5, 9],
+        "no stale album position left behind"
+    );
+    let top = repos
+        .catalog
+        .artist_top_tracks(&format!("{prefix}-ar"), 10)
+        .await
+        .unwrap();
+    assert_eq!(top.len(), 5, "no stale popularity row left behind");
+    assert_eq!(top[0].id, moved.id);
+}
