@@ -88,7 +88,7 @@ cql_answers() {
 write_config() {
     local dir="$1" cql_port="$2" storage_port="$3"
     mkdir -p "$dir/conf" "$dir/data" "$dir/commitlog" "$dir/saved_caches" "$dir/hints" \
-        "$dir/cdc_raw" "$dir/logs"
+        "$dir/cdc_raw" "$dir/logs" "$dir/triggers"
     cat >"$dir/conf/cassandra.yaml" <<EOF
 # Single-node test instance for Segue: loopback only, one token, small caches, no auth.
 cluster_name: segue-test
@@ -150,21 +150,20 @@ EOF
 EOF
 }
 
-start() {
+# One launch attempt on fresh ports. Returns 1 when the node died during start-up (e.g. a port
+# taken between choosing and binding it), 2 when it did not answer in time.
+launch_once() {
     local dir="$1"
-    fetch
-    mkdir -p "$dir"
-    dir="$(cd "$dir" && pwd)"
     local cql_port storage_port
-    cql_port=$(free_port)
-    storage_port=$(free_port)
+    cql_port=$(free_port) || return 1
+    storage_port=$(free_port) || return 1
     while [[ "$storage_port" == "$cql_port" ]]; do storage_port=$(free_port); done
     write_config "$dir" "$cql_port" "$storage_port"
 
     local jvm_opts=(
         -Xms256m "-Xmx$HEAP" -Xss256k
         -XX:+UseG1GC -XX:+ParallelRefProcEnabled -XX:MaxTenuringThreshold=1
-        -XX:+UseThreadPriorities -XX:+HeapDumpOnOutOfMemoryError "-XX:HeapDumpPath=$dir/logs"
+        -XX:+UseThreadPriorities -XX:+ExitOnOutOfMemoryError
         -XX:+PerfDisableSharedMem -XX:ActiveProcessorCount=2
         -ea -da:net.openhft...
         -Djava.net.preferIPv4Stack=true
@@ -203,6 +202,7 @@ start() {
         "-Dlogback.configurationFile=file://$dir/conf/logback.xml"
         "-Dcassandra.logdir=$dir/logs"
         "-Dcassandra.storagedir=$dir"
+        "-Dcassandra.triggers_dir=$dir/triggers"
         -Dcassandra.skip_wait_for_gossip_to_settle=0
         -Dcassandra.ring_delay_ms=0
         -Dcassandra.available_processors=2
@@ -222,18 +222,38 @@ start() {
         if ! kill -0 "$pid" 2>/dev/null; then
             log "Cassandra exited during start-up; last log lines:"
             tail -n 40 "$dir/logs/system.log" "$dir/logs/stdout.log" >&2 2>/dev/null || true
+            rm -f "$dir/pid"
             return 1
         fi
         if ((SECONDS - started > START_TIMEOUT)); then
             log "Cassandra did not answer CQL within ${START_TIMEOUT}s; last log lines:"
             tail -n 40 "$dir/logs/system.log" >&2 2>/dev/null || true
             stop "$dir"
-            return 1
+            return 2
         fi
         sleep 1
     done
     log "CQL answers on 127.0.0.1:$cql_port after $((SECONDS - started))s"
     echo "127.0.0.1:$cql_port"
+}
+
+start() {
+    local dir="$1" rc
+    fetch
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    for attempt in 1 2; do
+        rc=0
+        launch_once "$dir" || rc=$?
+        if ((rc == 0)); then return 0; fi
+        if ((rc == 2)); then return 1; fi # too slow: a second try would not be faster
+        if ((attempt == 1)); then
+            log "retrying once on other ports with a clean data directory"
+            mv "$dir/logs" "$dir/logs.attempt1" 2>/dev/null || true
+            rm -rf "$dir/data" "$dir/commitlog" "$dir/saved_caches" "$dir/hints" "$dir/cdc_raw"
+        fi
+    done
+    return 1
 }
 
 stop() {

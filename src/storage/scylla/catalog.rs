@@ -2,7 +2,7 @@
 //! index, album tracks, artist albums and top tracks, genres and counts. Writes (which keep the
 //! query tables in step) live in `catalog_write.rs`.
 
-use super::{exec_err, internal, Prepared, ScyllaDb};
+use super::{exec_err, internal, pager_err, row_err, Prepared, ScyllaDb};
 use crate::error::StorageResult;
 use crate::storage::catalog::{Album, Artist, CatalogCounts, CatalogRepo, Track};
 use futures_util::{StreamExt, TryStreamExt};
@@ -255,12 +255,12 @@ impl ScyllaCatalog {
             .session
             .execute_iter(stmt.clone(), values)
             .await
-            .map_err(internal)?
+            .map_err(pager_err)?
             .rows_stream::<(String,)>()
             .map_err(internal)?;
         let mut out = Vec::new();
         while let Some(row) = pager.next().await {
-            out.push(row.map_err(internal)?.0);
+            out.push(row.map_err(row_err)?.0);
         }
         Ok(out)
     }
@@ -395,12 +395,12 @@ impl CatalogRepo for ScyllaCatalog {
             .session
             .execute_iter(self.q.genres.clone(), ())
             .await
-            .map_err(internal)?
+            .map_err(pager_err)?
             .rows_stream::<(String, Option<Counter>)>()
             .map_err(internal)?;
         let mut out = Vec::new();
         while let Some(row) = pager.next().await {
-            let (genre, n) = row.map_err(internal)?;
+            let (genre, n) = row.map_err(row_err)?;
             let n = n.map_or(0, |c| c.0);
             if n > 0 {
                 out.push((genre, n as u64));

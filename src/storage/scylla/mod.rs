@@ -15,9 +15,10 @@ use crate::config::StorageConfig;
 use crate::error::{StorageError, StorageResult};
 use crate::storage::HealthCheck;
 use scylla::client::execution_profile::ExecutionProfile;
+use scylla::client::pager::{NextPageError, NextRowError};
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
-use scylla::errors::{DbError, ExecutionError, RequestAttemptError};
+use scylla::errors::{DbError, ExecutionError, PagerExecutionError, RequestAttemptError};
 use scylla::policies::timestamp_generator::MonotonicTimestampGenerator;
 use scylla::response::query_result::QueryResult;
 use scylla::statement::prepared::PreparedStatement;
@@ -274,6 +275,28 @@ pub(crate) fn exec_err(e: ExecutionError) -> StorageError {
         StorageError::Unavailable(e.to_string())
     } else {
         StorageError::Internal(e.to_string())
+    }
+}
+
+/// Paged reads: a failed page request is mapped like any request; the rest is internal.
+pub(crate) fn pager_err(e: PagerExecutionError) -> StorageError {
+    match e {
+        PagerExecutionError::NextPageError(p) => page_err(p),
+        other => internal(other),
+    }
+}
+
+pub(crate) fn row_err(e: NextRowError) -> StorageError {
+    match e {
+        NextRowError::NextPageError(p) => page_err(p),
+        other => internal(other),
+    }
+}
+
+fn page_err(e: NextPageError) -> StorageError {
+    match e {
+        NextPageError::RequestFailure(r) => exec_err(r.into_execution_error()),
+        other => internal(other),
     }
 }
 
