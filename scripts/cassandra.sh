@@ -13,14 +13,15 @@
 # bin/cassandra + conf/jvm17-server.options do for a foreground node.
 #
 # Environment: CASSANDRA_VERSION (default 5.0.6), SEGUE_CACHE_DIR (default ~/.cache/segue),
-# CASSANDRA_HEAP (default 1g, max heap), CASSANDRA_START_TIMEOUT (seconds, default 240).
+# CASSANDRA_HEAP (default 1g, max heap), CASSANDRA_START_TIMEOUT (seconds, default 600: two
+# cores shared with a Rust build can slow start-up from ~10 s to minutes).
 set -euo pipefail
 
 CASSANDRA_VERSION="${CASSANDRA_VERSION:-5.0.6}"
 CACHE_ROOT="${SEGUE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/segue}"
 CASSANDRA_HOME="$CACHE_ROOT/cassandra/$CASSANDRA_VERSION"
 HEAP="${CASSANDRA_HEAP:-1g}"
-START_TIMEOUT="${CASSANDRA_START_TIMEOUT:-240}"
+START_TIMEOUT="${CASSANDRA_START_TIMEOUT:-600}"
 
 log() { echo "[cassandra] $*" >&2; }
 
