@@ -156,8 +156,8 @@ while read -r p f; do
     passed=$((passed + p))
     failed=$((failed + f))
 done < <(sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$TEST_LOG")
-web_pass=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$WEB_LOG" | awk '{s+=$1} END {print s+0}')
-web_fail=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$WEB_LOG" | awk '{s+=$1} END {print s+0}')
+web_pass=$(sed -nE 's/^(# |ℹ )pass ([0-9]+)$/\2/p' "$WEB_LOG" | awk '{s+=$1} END {print s+0}')
+web_fail=$(sed -nE 's/^(# |ℹ )fail ([0-9]+)$/\2/p' "$WEB_LOG" | awk '{s+=$1} END {print s+0}')
 passed=$((passed + web_pass))
 failed=$((failed + web_fail))
 
