@@ -11,5 +11,6 @@ mod player_crash;
 mod player_fixture;
 mod player_remote;
 mod player_rest;
+mod scylla_storage;
 mod storage_conformance;
 mod ws_protocol;
