@@ -3,8 +3,8 @@
 mod common;
 
 mod auth;
-mod cdn;
 mod catalog;
+mod cdn;
 mod config_cli;
 mod ops;
 mod player_crash;
@@ -12,5 +12,7 @@ mod player_fixture;
 mod player_remote;
 mod player_rest;
 mod scylla_storage;
+mod session_sync;
+mod sessions;
 mod storage_conformance;
 mod ws_protocol;
