@@ -4,7 +4,10 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod history;
+pub mod library;
 pub mod players;
+pub mod playlists;
 
 use crate::storage::Storage;
 
@@ -13,6 +16,9 @@ pub async fn run_all(storage: &Storage) {
     accounts::check(storage).await;
     catalog::check(storage).await;
     players::check(storage).await;
+    playlists::check(storage).await;
+    library::check(storage).await;
+    history::check(storage).await;
 }
 
 /// A fresh id with a readable prefix, unique per call.
