@@ -4,8 +4,8 @@
 //! (with their predecessor at removal time) for a bounded window of versions so that inserts
 //! anchored on them land after the anchor's nearest surviving predecessor.
 
-pub use super::playlist_ops::*;
 use super::playlist_labels::Labels;
+pub use super::playlist_ops::*;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Where an anchor resolved to.
@@ -135,7 +135,11 @@ impl Playlist {
                 break;
             }
             if let Some((_, id)) = self.removed_order.pop_front() {
-                if self.removed.get(&id).is_some_and(|(_, rv)| rv.saturating_add(self.window) <= self.version) {
+                if self
+                    .removed
+                    .get(&id)
+                    .is_some_and(|(_, rv)| rv.saturating_add(self.window) <= self.version)
+                {
                     self.removed.remove(&id);
                 }
             }
@@ -246,10 +250,9 @@ impl Playlist {
             } => {
                 let ids = match item_ids {
                     Some(ids) => {
-                        if let Some(taken) = ids
-                            .iter()
-                            .find(|id| self.items.contains_key(*id) || self.removed.contains_key(*id))
-                        {
+                        if let Some(taken) = ids.iter().find(|id| {
+                            self.items.contains_key(*id) || self.removed.contains_key(*id)
+                        }) {
                             return Err(format!("item_id `{taken}` is already used"));
                         }
                         ids.clone()
@@ -314,15 +317,18 @@ impl Playlist {
                     Anchor::After(a) => Some(a),
                 };
                 self.labels.remove(item_id);
-                self.labels.insert_after(anchor.as_deref(), vec![item_id.clone()]);
+                self.labels
+                    .insert_after(anchor.as_deref(), vec![item_id.clone()]);
                 Ok(AppliedOp::Move {
                     item_id: item_id.clone(),
                     after_item_id: anchor,
                 })
             }
             Op::Reorder { item_ids } => {
-                let wanted: Vec<&String> =
-                    item_ids.iter().filter(|i| self.items.contains_key(*i)).collect();
+                let wanted: Vec<&String> = item_ids
+                    .iter()
+                    .filter(|i| self.items.contains_key(*i))
+                    .collect();
                 if wanted.is_empty() {
                     return Err("none of the named items is in the playlist".into());
                 }
@@ -400,7 +406,10 @@ impl Playlist {
                     track_ids,
                     item_ids,
                 } => {
-                    if after_item_id.as_ref().is_some_and(|a| !self.items.contains_key(a)) {
+                    if after_item_id
+                        .as_ref()
+                        .is_some_and(|a| !self.items.contains_key(a))
+                    {
                         return Err(format!("v{}: insert anchor is not in the list", e.version));
                     }
                     let items = item_ids
@@ -429,7 +438,9 @@ impl Playlist {
                     after_item_id,
                 } => {
                     if !self.items.contains_key(item_id)
-                        || after_item_id.as_ref().is_some_and(|a| !self.items.contains_key(a))
+                        || after_item_id
+                            .as_ref()
+                            .is_some_and(|a| !self.items.contains_key(a))
                     {
                         return Err(format!("v{}: move names a missing item", e.version));
                     }

@@ -115,9 +115,19 @@ impl Labels {
             let left: Vec<u64> = if lo == 0 {
                 vec![]
             } else {
-                self.by_label.range(..=lo).rev().take(k).map(|(l, _)| *l).collect()
+                self.by_label
+                    .range(..=lo)
+                    .rev()
+                    .take(k)
+                    .map(|(l, _)| *l)
+                    .collect()
             };
-            let right: Vec<u64> = self.by_label.range(lo + 1..).take(k).map(|(l, _)| *l).collect();
+            let right: Vec<u64> = self
+                .by_label
+                .range(lo + 1..)
+                .take(k)
+                .map(|(l, _)| *l)
+                .collect();
             let lo_bound = left
                 .last()
                 .and_then(|first| self.by_label.range(..*first).next_back().map(|(l, _)| *l))

@@ -82,7 +82,13 @@ impl Model {
                     item_ids,
                 } => {
                     let ids: Option<Vec<String>> = match item_ids {
-                        Some(ids) if ids.iter().any(|i| next.pos(i).is_some() || next.remembered(i)) => None,
+                        Some(ids)
+                            if ids
+                                .iter()
+                                .any(|i| next.pos(i).is_some() || next.remembered(i)) =>
+                        {
+                            None
+                        }
                         Some(ids) => Some(ids.clone()),
                         None => Some(
                             track_ids
@@ -192,7 +198,8 @@ impl Model {
         if any {
             next.version = v;
             let window = next.window;
-            next.removed.retain(|_, (_, rv)| rv.saturating_add(window) > v);
+            next.removed
+                .retain(|_, (_, rv)| rv.saturating_add(window) > v);
         }
         *self = next;
         Ok(skipped)

@@ -30,16 +30,25 @@ fn order(p: &Playlist) -> Vec<&str> {
 }
 
 fn edit(p: &mut Playlist, ops: Vec<Op>) -> Applied {
-    p.apply_edit("u", 1, &ops, &Limits::default(), &mut gen()).unwrap()
+    p.apply_edit("u", 1, &ops, &Limits::default(), &mut gen())
+        .unwrap()
 }
 
 #[test]
 fn insert_remove_move_and_removed_anchor() {
     let mut p = Playlist::new("x", 1000);
-    edit(&mut p, vec![ins(None, &["t1", "t2", "t3"], &["a", "b", "c"])]);
+    edit(
+        &mut p,
+        vec![ins(None, &["t1", "t2", "t3"], &["a", "b", "c"])],
+    );
     assert_eq!(order(&p), ["a", "b", "c"]);
     // Remove b; an insert anchored on b lands after a (b's predecessor).
-    edit(&mut p, vec![Op::Remove { item_id: "b".into() }]);
+    edit(
+        &mut p,
+        vec![Op::Remove {
+            item_id: "b".into(),
+        }],
+    );
     let a = edit(&mut p, vec![ins(Some("b"), &["t9"], &["d"])]);
     assert_eq!(order(&p), ["a", "d", "c"]);
     assert_eq!(
@@ -51,15 +60,32 @@ fn insert_remove_move_and_removed_anchor() {
         }
     );
     // Chain: remove a, then anchor on b -> a -> start.
-    edit(&mut p, vec![Op::Remove { item_id: "a".into() }]);
+    edit(
+        &mut p,
+        vec![Op::Remove {
+            item_id: "a".into(),
+        }],
+    );
     edit(&mut p, vec![ins(Some("b"), &["t8"], &["e"])]);
     assert_eq!(order(&p), ["e", "d", "c"]);
     // Remove wins over move: moving a removed item is skipped; version unchanged.
     let v = p.version();
-    let r = edit(&mut p, vec![Op::Move { item_id: "a".into(), after_item_id: None }]);
+    let r = edit(
+        &mut p,
+        vec![Op::Move {
+            item_id: "a".into(),
+            after_item_id: None,
+        }],
+    );
     assert_eq!(r.skipped.len(), 1);
     assert_eq!(p.version(), v);
-    edit(&mut p, vec![Op::Move { item_id: "e".into(), after_item_id: Some("c".into()) }]);
+    edit(
+        &mut p,
+        vec![Op::Move {
+            item_id: "e".into(),
+            after_item_id: Some("c".into()),
+        }],
+    );
     assert_eq!(order(&p), ["d", "c", "e"]);
     // Re-using a removed item id is refused.
     let r = edit(&mut p, vec![ins(None, &["t1"], &["a"])]);
@@ -84,22 +110,39 @@ fn reorder_keeps_unnamed_items_behind_their_predecessor() {
     edit(&mut p, vec![ins(Some("b"), &["9"], &["n"])]);
     edit(
         &mut p,
-        vec![Op::Reorder { item_ids: vec!["c".into(), "b".into(), "a".into(), "gone".into()] }],
+        vec![Op::Reorder {
+            item_ids: vec!["c".into(), "b".into(), "a".into(), "gone".into()],
+        }],
     );
     assert_eq!(order(&p), ["c", "b", "n", "a"]);
 }
 
 #[test]
 fn edits_are_atomic_and_limits_hold() {
-    let limits = Limits { max_items: 3, max_ops_per_edit: 2, window: 10 };
+    let limits = Limits {
+        max_items: 3,
+        max_ops_per_edit: 2,
+        window: 10,
+    };
     let mut p = Playlist::new("x", 10);
-    p.apply_edit("u", 1, &[ins(None, &["1", "2"], &["a", "b"])], &limits, &mut gen())
-        .unwrap();
+    p.apply_edit(
+        "u",
+        1,
+        &[ins(None, &["1", "2"], &["a", "b"])],
+        &limits,
+        &mut gen(),
+    )
+    .unwrap();
     let e = p
         .apply_edit(
             "u",
             1,
-            &[Op::Remove { item_id: "a".into() }, ins(None, &["3", "4", "5"], &[])],
+            &[
+                Op::Remove {
+                    item_id: "a".into(),
+                },
+                ins(None, &["3", "4", "5"], &[]),
+            ],
             &limits,
             &mut gen(),
         )
@@ -110,7 +153,12 @@ fn edits_are_atomic_and_limits_hold() {
     p.apply_edit(
         "u",
         1,
-        &[Op::Remove { item_id: "a".into() }, ins(None, &["3", "4"], &["c", "d"])],
+        &[
+            Op::Remove {
+                item_id: "a".into(),
+            },
+            ins(None, &["3", "4"], &["c", "d"]),
+        ],
         &limits,
         &mut gen(),
     )
@@ -122,19 +170,35 @@ fn edits_are_atomic_and_limits_hold() {
         Err(EditError::TooMany(_))
     ));
     let bad = [Op::Rename { name: " ".into() }];
-    assert!(matches!(p.apply_edit("u", 1, &bad, &limits, &mut gen()), Err(EditError::Invalid(_))));
+    assert!(matches!(
+        p.apply_edit("u", 1, &bad, &limits, &mut gen()),
+        Err(EditError::Invalid(_))
+    ));
     let dup = [ins(None, &["1", "2"], &["z", "z"])];
-    assert!(matches!(p.apply_edit("u", 1, &dup, &limits, &mut gen()), Err(EditError::Invalid(_))));
+    assert!(matches!(
+        p.apply_edit("u", 1, &dup, &limits, &mut gen()),
+        Err(EditError::Invalid(_))
+    ));
 }
 
 #[test]
 fn removed_memory_is_bounded_by_the_window() {
     let mut p = Playlist::new("x", 3);
     edit(&mut p, vec![ins(None, &["1", "2"], &["a", "b"])]);
-    edit(&mut p, vec![Op::Remove { item_id: "a".into() }]);
+    edit(
+        &mut p,
+        vec![Op::Remove {
+            item_id: "a".into(),
+        }],
+    );
     assert!(p.was_removed("a"));
     for i in 0..3 {
-        edit(&mut p, vec![Op::Rename { name: format!("n{i}") }]);
+        edit(
+            &mut p,
+            vec![Op::Rename {
+                name: format!("n{i}"),
+            }],
+        );
     }
     assert!(!p.was_removed("a"), "forgotten after the window");
     // An anchor nobody remembers: the tracks are kept, at the end.
@@ -163,7 +227,11 @@ fn arb_op() -> impl Strategy<Value = Gen> {
 
 /// Names item ids from a pool of everything ever inserted (so removed ids get named too).
 fn concretize(g: &Gen, pool: &[String], fresh: &mut u64) -> Op {
-    let pick = |i: usize| pool.get(i % pool.len().max(1)).cloned().unwrap_or_else(|| "none".into());
+    let pick = |i: usize| {
+        pool.get(i % pool.len().max(1))
+            .cloned()
+            .unwrap_or_else(|| "none".into())
+    };
     match g {
         Gen::Ins(a, n, client) => Op::Insert {
             after_item_id: a.map(pick),
@@ -178,12 +246,23 @@ fn concretize(g: &Gen, pool: &[String], fresh: &mut u64) -> Op {
             }),
         },
         Gen::Rem(i) => Op::Remove { item_id: pick(*i) },
-        Gen::Mov(i, a) => Op::Move { item_id: pick(*i), after_item_id: a.map(pick) },
+        Gen::Mov(i, a) => Op::Move {
+            item_id: pick(*i),
+            after_item_id: a.map(pick),
+        },
         Gen::Reorder(v) => {
             let mut seen = std::collections::HashSet::new();
-            Op::Reorder { item_ids: v.iter().map(|i| pick(*i)).filter(|x| seen.insert(x.clone())).collect() }
+            Op::Reorder {
+                item_ids: v
+                    .iter()
+                    .map(|i| pick(*i))
+                    .filter(|x| seen.insert(x.clone()))
+                    .collect(),
+            }
         }
-        Gen::Rename(b) => Op::Rename { name: format!("name{b}") },
+        Gen::Rename(b) => Op::Rename {
+            name: format!("name{b}"),
+        },
     }
 }
 

@@ -22,6 +22,8 @@ pub struct AppState {
     pub listen_addr: SocketAddr,
     /// Flips to true when the server begins shutting down: connections close with 1012.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Finds or starts the actor of each open playlist.
+    pub playlists: Arc<crate::actors::playlist::PlaylistDirectory>,
 }
 
 impl AppState {

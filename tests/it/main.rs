@@ -5,4 +5,5 @@ mod common;
 mod auth;
 mod config_cli;
 mod ops;
+mod playlist_sim;
 mod storage_conformance;
