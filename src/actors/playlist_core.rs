@@ -132,6 +132,17 @@ impl PlaylistCore {
             OpsSource::Ops(ops) => ops,
             OpsSource::Build(build) => build(&self.doc)?,
         };
+        if ops.is_empty() {
+            // A translated request that changes nothing (e.g. moving a range onto itself).
+            let result = EditResult {
+                version: self.doc.version(),
+                skipped: vec![],
+            };
+            return Ok(EditOutcome {
+                result,
+                entry: None,
+            });
+        }
         let applied = self
             .doc
             .apply_edit(author, at_ms, &ops, &self.limits, new_id)
