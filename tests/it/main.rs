@@ -4,6 +4,8 @@ mod common;
 
 mod auth;
 mod config_cli;
+mod library;
 mod ops;
 mod playlist_sim;
+mod playlists;
 mod storage_conformance;
