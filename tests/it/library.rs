@@ -98,7 +98,7 @@ async fn liked_tracks_albums_and_follows() {
         .expect(200);
     assert_eq!(
         ids(&ann.get("/v1/me/albums").await.expect(200), "album"),
-        [album.clone()]
+        vec![album.clone()]
     );
     assert_eq!(
         ann.get(&format!("/v1/me/albums/contains?ids={album}"))
@@ -134,7 +134,7 @@ async fn liked_tracks_albums_and_follows() {
             &ann.get("/v1/me/following?type=artist").await.expect(200),
             "artist"
         ),
-        [artist.clone()]
+        vec![artist.clone()]
     );
     let users = ann.get("/v1/me/following?type=user").await.expect(200);
     assert_eq!(users["items"][0]["user"]["id"], bob_id.as_str());
