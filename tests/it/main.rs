@@ -8,4 +8,5 @@ mod library;
 mod ops;
 mod playlist_sim;
 mod playlists;
+mod playlists_more;
 mod storage_conformance;
