@@ -8,5 +8,7 @@ mod library;
 mod ops;
 mod playlist_sim;
 mod playlists;
+mod playlists_crash;
+mod playlists_handlers;
 mod playlists_more;
 mod storage_conformance;
