@@ -47,15 +47,6 @@ pub async fn seed_tracks(storage: &Storage, n: usize) -> Vec<String> {
     tracks.into_iter().map(|t| t.id).collect()
 }
 
-fn item_ids(body: &Value) -> Vec<String> {
-    body["items"]["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["item_id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn track_ids(body: &Value) -> Vec<String> {
     body["items"]["items"]
         .as_array()
