@@ -124,6 +124,7 @@ pub struct PlaylistConfig {
     pub log_window_versions: u64,
     pub snapshot_every: u64,
     pub passivate_after_ms: u64,
+    pub invite_ttl_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,6 +142,8 @@ pub struct HistoryConfig {
     pub stream_threshold_ms: i64,
     pub popularity_interval_ms: u64,
     pub max_batch_events: usize,
+    pub max_ids_per_request: usize,
+    pub max_page_limit: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -266,6 +269,7 @@ impl Default for PlaylistConfig {
             log_window_versions: 1000,
             snapshot_every: 100,
             passivate_after_ms: 60_000,
+            invite_ttl_ms: 7 * 24 * 3600 * 1000,
         }
     }
 }
@@ -287,6 +291,8 @@ impl Default for HistoryConfig {
             stream_threshold_ms: 30_000,
             popularity_interval_ms: 300_000,
             max_batch_events: 500,
+            max_ids_per_request: 50,
+            max_page_limit: 50,
         }
     }
 }

@@ -77,6 +77,12 @@ pub async fn run_with_clock(
     };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let config = Arc::new(config);
+    let playlists =
+        actors::playlist::PlaylistDirectory::new(actors::playlist::PlaylistEnv::from_config(
+            &config.playlist,
+            storage.playlists.clone(),
+            clock.clone(),
+        ));
     let state = web::Data::new(http::AppState {
         tokens: auth::TokenSigner::new(&token_secret, config.auth.token_ttl_ms),
         login_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.login_attempts_per_minute),
@@ -89,8 +95,10 @@ pub async fn run_with_clock(
         shutdown: shutdown_rx,
         players: actors::directory::Directory::new(),
         sessions: actors::session_dir::SessionDirectory::new(&config),
+        playlists,
         config: config.clone(),
     });
+    actors::library::spawn_popularity_job(state.clone());
     if config.server.demo {
         demo::load(&state).await?;
     }

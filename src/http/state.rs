@@ -25,6 +25,8 @@ pub struct AppState {
     /// Every user's actor (devices and player), found from any worker.
     pub players: crate::actors::directory::Directory,
     pub sessions: crate::actors::session_dir::SessionDirectory,
+    /// Finds or starts the actor of each open playlist.
+    pub playlists: Arc<crate::actors::playlist::PlaylistDirectory>,
 }
 
 impl AppState {
