@@ -74,6 +74,11 @@ pub async fn run_with_clock(
         hex::decode(&config.auth.token_secret)?
     };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let search = search::SearchIndex::open(
+        &config.data_dir().join("search"),
+        &config.search,
+        Some(storage.catalog.clone()),
+    )?;
     let config = Arc::new(config);
     let state = web::Data::new(http::AppState {
         tokens: auth::TokenSigner::new(&token_secret, config.auth.token_ttl_ms),
@@ -81,6 +86,7 @@ pub async fn run_with_clock(
         register_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.registration_per_minute),
         metrics: Arc::new(metrics::Metrics::default()),
         cdn: cdn::Cdn::new(&config, addr)?,
+        search: search.clone(),
         clock,
         storage,
         listen_addr: addr,
@@ -90,6 +96,8 @@ pub async fn run_with_clock(
     if config.server.demo {
         demo::load(&state).await?;
     }
+    // An empty index over a non-empty catalog is built in the background; search answers meanwhile.
+    search.build_in_background_if_empty();
     let workers = if config.server.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {

@@ -5,4 +5,5 @@ mod common;
 mod auth;
 mod config_cli;
 mod ops;
+mod search;
 mod storage_conformance;
