@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
-use tantivy::collector::Count;
+use tantivy::collector::{Count, FilterCollector, MultiCollector};
 use tantivy::schema::Value as _;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::TantivyDocument;
@@ -307,29 +307,61 @@ impl SearchIndex {
         let searcher = live.reader.searcher();
         let overlay = self.shared.overlay.snapshot();
         let mut analyzer = self.analyzer.clone();
-        let mut out = Vec::new();
-        for &kind in &req.types {
-            let mut ctx = query::Ctx {
-                fields: &self.shared.fields,
-                analyzer: &mut analyzer,
-                now_ms: req.now_ms,
-                user_id: req.user_id.as_deref(),
-            };
-            let mut page = Page {
-                items: vec![],
-                total: 0,
-                limit: req.limit,
-                offset: req.offset,
-            };
-            if let Some(q) = query::build(&parsed, kind, &mut ctx) {
-                let top = ranking::ranked_top_docs(req.limit, req.offset, overlay.clone());
-                let (hits, total) = searcher.search(&*q, &(top, Count))?;
-                page.total = total as u64;
-                for (_, addr) in hits.into_iter().take(req.limit) {
-                    let doc: TantivyDocument = searcher.doc(addr)?;
-                    if let Some(v) = self.payload(&doc) {
-                        page.items.push(present(v));
+        let mut ctx = query::Ctx {
+            fields: &self.shared.fields,
+            analyzer: &mut analyzer,
+            now_ms: req.now_ms,
+            user_id: req.user_id.as_deref(),
+        };
+        let empty = || Page {
+            items: vec![],
+            total: 0,
+            limit: req.limit,
+            offset: req.offset,
+        };
+        let mut found: Vec<(Kind, Vec<tantivy::DocAddress>, u64)> = Vec::new();
+        if parsed.filters.is_empty() && req.types.len() > 1 {
+            // Without filters every type shares the text query: match it once, collect per type.
+            let q = query::build_multi(&parsed, &req.types, &mut ctx);
+            let mut multi = MultiCollector::new();
+            let handles: Vec<_> = req
+                .types
+                .iter()
+                .map(|k| {
+                    let code = k.code();
+                    let top = ranking::ranked_top_docs(req.limit, req.offset, overlay.clone());
+                    multi.add_collector(FilterCollector::new(
+                        "kind_code".to_string(),
+                        move |c: u64| c == code,
+                        (top, Count),
+                    ))
+                })
+                .collect();
+            let mut fruits = searcher.search(&*q, &multi)?;
+            for (k, h) in req.types.iter().zip(handles) {
+                let (hits, total) = h.extract(&mut fruits);
+                found.push((*k, hits.into_iter().map(|h| h.1).collect(), total as u64));
+            }
+        } else {
+            for &kind in &req.types {
+                match query::build(&parsed, kind, &mut ctx) {
+                    Some(q) => {
+                        let top = ranking::ranked_top_docs(req.limit, req.offset, overlay.clone());
+                        let (hits, total) = searcher.search(&*q, &(top, Count))?;
+                        found.push((kind, hits.into_iter().map(|h| h.1).collect(), total as u64));
                     }
+                    None => found.push((kind, vec![], 0)),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (kind, addrs, total) in found {
+            let mut page = empty();
+            page.total = total;
+            for addr in addrs.into_iter().take(req.limit) {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                if let Some(v) = self.payload(&doc) {
+                    page.items.push(present(v));
                 }
             }
             out.push((kind, page));

@@ -299,14 +299,10 @@ fn i64_range(field: Field, lo: i64, hi: i64) -> Box<dyn Query> {
     ))
 }
 
-/// The full query for one result type, or None when a filter cannot apply to that type (an
-/// `isrc:` search finds no artists).
-pub fn build(parsed: &Parsed, kind: Kind, ctx: &mut Ctx) -> Option<Box<dyn Query>> {
+/// Clauses for the bare words and phrases (shared by every type).
+fn text_clauses(parsed: &Parsed, ctx: &mut Ctx) -> Vec<(Occur, Box<dyn Query>)> {
     let f = ctx.fields;
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
-        Occur::Must,
-        Box::new(ConstScoreQuery::new(term_q(f.kind, kind.as_str()), 0.0)),
-    )];
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for w in &parsed.words {
         for t in fold_words(ctx.analyzer, w) {
             clauses.push((Occur::Must, word_clause(f, &t)));
@@ -327,6 +323,58 @@ pub fn build(parsed: &Parsed, kind: Kind, ctx: &mut Ctx) -> Option<Box<dyn Query
         }
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
     }
+    clauses
+}
+
+/// Documents of `kind` the searching user may see (playlists: public, owned or collaborated).
+fn kind_q(kind: Kind, ctx: &Ctx) -> Box<dyn Query> {
+    let f = ctx.fields;
+    let is_kind = term_q(f.kind, kind.as_str());
+    if kind != Kind::Playlist {
+        return is_kind;
+    }
+    let mut visible: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Should, term_q(f.visibility, "public"))];
+    if let Some(u) = ctx.user_id {
+        visible.push((Occur::Should, term_q(f.members, u)));
+    }
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, is_kind),
+        (Occur::Must, Box::new(BooleanQuery::new(visible))),
+    ]))
+}
+
+/// Restricts to `kinds` with no score of its own, plus a constant 1 so that filter-only queries
+/// still rank by popularity.
+fn with_kinds(
+    mut clauses: Vec<(Occur, Box<dyn Query>)>,
+    kinds: &[Kind],
+    ctx: &Ctx,
+) -> Box<dyn Query> {
+    let any = || -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            kinds
+                .iter()
+                .map(|k| (Occur::Should, kind_q(*k, ctx)))
+                .collect(),
+        ))
+    };
+    clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(any(), 0.0))));
+    clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(any(), 1.0))));
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// One query over several types at once; only valid without filters (they differ per type).
+pub fn build_multi(parsed: &Parsed, kinds: &[Kind], ctx: &mut Ctx) -> Box<dyn Query> {
+    let clauses = text_clauses(parsed, ctx);
+    with_kinds(clauses, kinds, ctx)
+}
+
+/// The full query for one result type, or None when a filter cannot apply to that type (an
+/// `isrc:` search finds no artists).
+pub fn build(parsed: &Parsed, kind: Kind, ctx: &mut Ctx) -> Option<Box<dyn Query>> {
+    let f = ctx.fields;
+    let mut clauses = text_clauses(parsed, ctx);
     use Kind::*;
     for filter in &parsed.filters {
         let q = match (filter, kind) {
@@ -348,21 +396,7 @@ pub fn build(parsed: &Parsed, kind: Kind, ctx: &mut Ctx) -> Option<Box<dyn Query
         };
         clauses.push((Occur::Must, q?));
     }
-    if kind == Playlist {
-        let mut visible: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Should, term_q(f.visibility, "public"))];
-        if let Some(u) = ctx.user_id {
-            visible.push((Occur::Should, term_q(f.members, u)));
-        }
-        let q: Box<dyn Query> = Box::new(BooleanQuery::new(visible));
-        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
-    }
-    // Filter-only queries still need a positive score to rank by popularity.
-    clauses.push((
-        Occur::Should,
-        Box::new(ConstScoreQuery::new(term_q(f.kind, kind.as_str()), 1.0)),
-    ));
-    Some(Box::new(BooleanQuery::new(clauses)))
+    Some(with_kinds(clauses, &[kind], ctx))
 }
 
 #[cfg(test)]

@@ -790,3 +790,72 @@ async fn empty_index_is_built_in_background_and_rebuilds_swap_atomically() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn segue_reindex_switches_a_running_server_to_the_new_generation() {
+    let s = TestServer::start().await;
+    let c = chinook();
+    let cat = &s.state.storage.catalog;
+    cat.upsert_artists(c.artists.clone()).await.unwrap();
+    cat.upsert_albums(c.albums.clone()).await.unwrap();
+    cat.upsert_tracks(c.tracks.clone()).await.unwrap();
+    // The server's index knows nothing of the catalog (it was stored behind its back).
+    let client = s.client();
+    assert_eq!(
+        search(&client, "metallica", "artist").await["artists"]["total"],
+        0
+    );
+    let root = s.state.search.root();
+    let before = std::fs::read_to_string(root.join("CURRENT")).unwrap();
+    let data_dir = s.data_dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_segue"))
+            .arg("reindex")
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("SEGUE_LOG", "warn")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let expected = c.artists.len() + c.albums.len() + c.tracks.len();
+    assert!(
+        stdout.contains(&format!("indexed {expected} documents")),
+        "{stdout}"
+    );
+    assert_ne!(
+        std::fs::read_to_string(root.join("CURRENT")).unwrap(),
+        before
+    );
+    // The running server switches within about a second, answering all along.
+    wait_until(
+        Duration::from_secs(10),
+        "server serves the reindexed generation",
+        || {
+            let client = client.clone();
+            async move {
+                let b = client
+                    .get("/v1/search?q=metallica&type=artist")
+                    .await
+                    .expect(200);
+                items(&b, "artists")
+                    .first()
+                    .is_some_and(|a| a["id"] == "ar50")
+            }
+        },
+    )
+    .await;
+    // The old generation is gone once the server let go of it.
+    wait_until(Duration::from_secs(5), "old generation removed", || {
+        let old = root.join(before.trim());
+        async move { !old.exists() }
+    })
+    .await;
+}
