@@ -134,6 +134,10 @@ pub struct SearchConfig {
     pub commit_interval_ms: u64,
     pub max_limit: usize,
     pub max_query_len: usize,
+    /// Most words and phrases in one query (each costs a fuzzy term lookup).
+    pub max_query_terms: usize,
+    /// Largest offset accepted by /v1/search.
+    pub max_offset: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -281,6 +285,8 @@ impl Default for SearchConfig {
             commit_interval_ms: 20,
             max_limit: 50,
             max_query_len: 256,
+            max_query_terms: 16,
+            max_offset: 1000,
         }
     }
 }
@@ -494,6 +500,9 @@ impl Config {
         }
         if self.search.max_limit == 0 {
             return bad("search.max_limit", "must be at least 1");
+        }
+        if self.search.max_query_terms == 0 {
+            return bad("search.max_query_terms", "must be at least 1");
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return bad("log.format", "must be \"text\" or \"json\"");

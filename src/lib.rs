@@ -76,6 +76,11 @@ pub async fn run_with_clock(
         hex::decode(&config.auth.token_secret)?
     };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let search = search::SearchIndex::open(
+        &config.data_dir().join("search"),
+        &config.search,
+        Some(storage.catalog.clone()),
+    )?;
     let config = Arc::new(config);
     let playlists =
         actors::playlist::PlaylistDirectory::new(actors::playlist::PlaylistEnv::from_config(
@@ -89,6 +94,7 @@ pub async fn run_with_clock(
         register_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.registration_per_minute),
         metrics: Arc::new(metrics::Metrics::default()),
         cdn: cdn::Cdn::new(&config, addr)?,
+        search: search.clone(),
         clock,
         storage,
         listen_addr: addr,
@@ -104,6 +110,8 @@ pub async fn run_with_clock(
     }
     state.sessions.restore(&state).await?;
     actors::session_dir::SessionDirectory::spawn_expiry(state.clone());
+    // An empty index over a non-empty catalog is built in the background; search answers meanwhile.
+    search.build_in_background_if_empty();
     let workers = if config.server.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {

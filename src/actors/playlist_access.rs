@@ -109,9 +109,57 @@ pub async fn check_tracks(state: &AppState, ops: &[Op]) -> ApiResult<()> {
 }
 
 /// Search integration point: called whenever a playlist's searchable details change. `Some`
-/// means upsert (when public; a private one should be removed from the index), `None` means the
-/// playlist is gone. A no-op until the search index is wired in.
-pub fn notify_search(_state: &AppState, _playlist_id: &str, _meta: Option<&PlaylistMeta>) {}
+/// means upsert, `None` means the playlist is gone. The index keeps private playlists too and
+/// shows them only to their owner and collaborators. Runs in the background: search freshness
+/// never delays an edit's acknowledgement.
+pub fn notify_search(state: &AppState, playlist_id: &str, meta: Option<&PlaylistMeta>) {
+    let search = state.search.clone();
+    let storage = state.storage.clone();
+    let id = playlist_id.to_string();
+    let meta = meta.cloned();
+    actix::spawn(async move {
+        let result = match meta {
+            None => search.remove_playlist(&id).await.map_err(|e| e.to_string()),
+            Some(m) => {
+                let collaborators = storage
+                    .playlists
+                    .members(&id, Role::Collaborator)
+                    .await
+                    .unwrap_or_default();
+                let followers = storage
+                    .playlists
+                    .members(&id, Role::Follower)
+                    .await
+                    .map_or(0, |f| f.len() as u64);
+                let owner_name = storage
+                    .accounts
+                    .by_id(&m.owner_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|a| a.display_name)
+                    .unwrap_or_default();
+                search
+                    .upsert_playlist(crate::search::PlaylistDoc {
+                        id: m.id,
+                        name: m.name,
+                        description: m.description,
+                        owner_id: m.owner_id,
+                        owner_name,
+                        collaborator_ids: collaborators.into_iter().map(|c| c.user_id).collect(),
+                        public: m.public,
+                        track_count: m.item_count,
+                        follower_count: followers,
+                    })
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(playlist = %id, error = %e, "cannot update the search index");
+        }
+    });
+}
 
 /// Reads the details again and tells search (after a rename, describe or flag change).
 pub async fn details_changed(state: &AppState, id: &str) {

@@ -18,6 +18,8 @@ pub struct AppState {
     pub register_limiter: KeyedLimiter,
     pub metrics: Arc<Metrics>,
     pub cdn: crate::cdn::Cdn,
+    /// The search index (tantivy), kept fresh by catalog importers and playlists.
+    pub search: Arc<crate::search::SearchIndex>,
     /// The address the server actually listens on (port 0 resolved).
     pub listen_addr: SocketAddr,
     /// Flips to true when the server begins shutting down: connections close with 1012.

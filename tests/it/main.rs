@@ -20,6 +20,7 @@ mod playlists_crash;
 mod playlists_handlers;
 mod playlists_more;
 mod scylla_storage;
+mod search;
 mod session_sync;
 mod sessions;
 mod storage_conformance;

@@ -82,6 +82,8 @@ async fn add_collaborator(
         added_at_ms: state.now_ms(),
     };
     state.storage.playlists.add_member(&id, member).await?;
+    // Collaborators may find a private playlist in search.
+    crate::actors::playlist_access::details_changed(&state, &id).await;
     Ok(HttpResponse::Ok()
         .json(json!({"playlist_id": id, "user_id": target, "role": "collaborator"})))
 }
@@ -104,6 +106,7 @@ async fn remove_collaborator(
         .playlists
         .remove_member(&id, &target, Role::Collaborator)
         .await?;
+    crate::actors::playlist_access::details_changed(&state, &id).await;
     Ok(HttpResponse::Ok().json(json!({"playlist_id": id, "user_id": target, "removed": true})))
 }
 
@@ -163,6 +166,7 @@ async fn accept_invite(
             added_at_ms: state.now_ms(),
         };
         state.storage.playlists.add_member(&meta.id, member).await?;
+        crate::actors::playlist_access::details_changed(&state, &meta.id).await;
     }
     let role = if meta.owner_id == user.user_id {
         "owner"
