@@ -6,12 +6,11 @@ use crate::common::{wait_until, TestClient, TestServer};
 use segue::search::{Kind, PlaylistDoc};
 use segue::storage::{Album, Artist, Track};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const CHINOOK_WHEEL: &str = "/tmp/dictum/dictum_core-0.1.15-py3-none-any.whl";
-const CHINOOK_SQL: &str = "dictum_core/examples/chinook/chinook.sqlite.sql";
+/// The bundled catalog file (extracted from the Chinook sample database).
+const CHINOOK_JSONL: &str = include_str!("../../assets/catalog/chinook.jsonl");
 
 /// The Chinook catalog as Segue records (ids `ar<N>`, `al<N>`, `tr<N>`), popularity from sales.
 pub struct Chinook {
@@ -23,113 +22,21 @@ pub struct Chinook {
 fn chinook() -> &'static Chinook {
     static C: OnceLock<Chinook> = OnceLock::new();
     C.get_or_init(|| {
-        let out = std::process::Command::new("unzip")
-            .args(["-p", CHINOOK_WHEEL, CHINOOK_SQL])
-            .output()
-            .expect("unzip the Chinook SQL script");
-        assert!(
-            out.status.success(),
-            "cannot read {CHINOOK_SQL} from {CHINOOK_WHEEL}"
-        );
-        let sql = String::from_utf8(out.stdout).expect("utf-8 SQL");
-        let db = rusqlite::Connection::open_in_memory().unwrap();
-        db.execute_batch(&sql).unwrap();
-        let sales: HashMap<i64, i64> = db
-            .prepare("SELECT TrackId, SUM(Quantity) FROM invoice_items GROUP BY TrackId")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        let pop = |n: i64| (n * 30).min(100) as u32;
-        let albums_raw: Vec<(i64, String, i64)> = db
-            .prepare("SELECT AlbumId, Title, ArtistId FROM albums")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        let album_artist: HashMap<i64, i64> = albums_raw.iter().map(|a| (a.0, a.2)).collect();
-        let mut tracks = Vec::new();
-        let mut artist_sales: HashMap<i64, i64> = HashMap::new();
-        let mut album_sales: HashMap<i64, i64> = HashMap::new();
-        let mut artist_genres: HashMap<i64, Vec<String>> = HashMap::new();
-        let mut stmt = db
-            .prepare(
-                "SELECT t.TrackId, t.Name, t.AlbumId, g.Name, t.Milliseconds FROM tracks t \
-                 LEFT JOIN genres g ON g.GenreId = t.GenreId",
-            )
-            .unwrap();
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            })
-            .unwrap();
-        for row in rows {
-            let (id, name, album, genre, ms) = row.unwrap();
-            let artist = album_artist[&album];
-            let sold = sales.get(&id).copied().unwrap_or(0);
-            *artist_sales.entry(artist).or_default() += sold;
-            *album_sales.entry(album).or_default() += sold;
-            if let Some(g) = &genre {
-                let gs = artist_genres.entry(artist).or_default();
-                if !gs.contains(g) {
-                    gs.push(g.clone());
-                }
+        let mut c = Chinook {
+            artists: vec![],
+            albums: vec![],
+            tracks: vec![],
+        };
+        for line in CHINOOK_JSONL.lines().filter(|l| !l.trim().is_empty()) {
+            let v: Value = serde_json::from_str(line).expect("catalog line is JSON");
+            match v["kind"].as_str() {
+                Some("artist") => c.artists.push(serde_json::from_value(v).unwrap()),
+                Some("album") => c.albums.push(serde_json::from_value(v).unwrap()),
+                Some("track") => c.tracks.push(serde_json::from_value(v).unwrap()),
+                other => panic!("unexpected catalog kind {other:?}"),
             }
-            tracks.push(Track {
-                id: format!("tr{id}"),
-                title: name,
-                album_id: format!("al{album}"),
-                artist_ids: vec![format!("ar{artist}")],
-                track_number: 1,
-                disc_number: 1,
-                duration_ms: ms,
-                genre,
-                year: None,
-                explicit: false,
-                popularity: pop(sold),
-                isrc: None,
-                audio: None,
-            });
         }
-        let albums = albums_raw
-            .iter()
-            .map(|(id, title, artist)| Album {
-                id: format!("al{id}"),
-                title: title.clone(),
-                artist_ids: vec![format!("ar{artist}")],
-                release_date: String::new(),
-                year: None,
-                genre: None,
-                popularity: (album_sales.get(id).copied().unwrap_or(0) * 5).min(100) as u32,
-                color: None,
-            })
-            .collect();
-        let artists = db
-            .prepare("SELECT ArtistId, Name FROM artists")
-            .unwrap()
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .map(|(id, name)| Artist {
-                id: format!("ar{id}"),
-                name,
-                genres: artist_genres.get(&id).cloned().unwrap_or_default(),
-                popularity: (artist_sales.get(&id).copied().unwrap_or(0) * 3).min(100) as u32,
-            })
-            .collect();
-        Chinook {
-            artists,
-            albums,
-            tracks,
-        }
+        c
     })
 }
 
