@@ -7,6 +7,7 @@ mod config_cli;
 mod ops;
 mod player_crash;
 mod player_fixture;
+mod player_limits;
 mod player_remote;
 mod player_rest;
 mod storage_conformance;
