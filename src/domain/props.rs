@@ -135,7 +135,7 @@ proptest! {
             let issuer = ["a", "b"].get(who as usize).copied();
             let ctx = ApplyCtx { issuer, is_online: &online, limits: &limits, random, start_lead_ms: None };
             let before = s.clone();
-            let expected = conditional.then_some(s.version.saturating_sub((random % 2) as u64));
+            let expected = conditional.then_some(s.version.saturating_sub(random % 2));
             match apply(&mut s, cmd, expected, now, &ctx) {
                 Ok(effects) => {
                     prop_assert!(expected.is_none_or(|v| v == before.version));
