@@ -272,13 +272,15 @@ impl SessionActor {
             .iter()
             .map(|m| m.user_id.clone())
             .collect();
+        // Forget it at once, so that nobody finds the code or routes to it while it stops.
+        self.app
+            .sessions
+            .forget(&self.id, &self.doc.roster.join_code, &members);
         let app = self.app.clone();
         let id = self.id.clone();
-        let code = self.doc.roster.join_code.clone();
         let version = self.doc.player.version;
         ctx.wait(
             async move {
-                app.sessions.forget(&id, &code, &members);
                 for m in &members {
                     super::session_dir::return_to_own_player(&app, m, version).await;
                 }

@@ -332,7 +332,7 @@ pub async fn join(app: &web::Data<AppState>, ctx: &ConnCtx, code: &str) -> ApiRe
     let result = addr
         .send(Join { member, conns })
         .await
-        .map_err(|_| ApiError::unavailable("the session is restarting, try again"))?;
+        .unwrap_or_else(|_| Err(ApiError::not_found("that session has ended")));
     if result.is_err() {
         // Full (or ended): undo.
         app.sessions.forget_member(&session_id, &user_id);

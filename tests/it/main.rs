@@ -11,6 +11,7 @@ mod ops;
 mod player_crash;
 mod player_fixture;
 mod player_history;
+mod player_limits;
 mod player_remote;
 mod player_rest;
 mod playlist_sim;

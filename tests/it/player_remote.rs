@@ -2,7 +2,6 @@
 //! concurrent queue edits, reconnect snapshots, conditional commands, the disconnect grace
 //! pause, and isolation between users.
 
-use crate::common::client::Closed;
 use crate::common::{wait_until, TestClient, TestServer, WsClient};
 use crate::player_fixture::seed_album;
 use serde_json::{json, Value};
@@ -405,8 +404,6 @@ async fn active_device_disconnect_pauses_after_the_grace_period() {
     drop(phone);
     let (_phone, _) = ann.ws("phone").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let now = srv.client();
-    let _ = now;
     let (mut probe, welcome) = ann.ws("probe").await;
     assert_eq!(
         welcome["player"]["playing"], true,
@@ -478,7 +475,6 @@ async fn users_cannot_see_or_command_each_other() {
     assert_eq!(theirs["item"]["track_id"], "trk-isoa-0");
     let devices = bob.get("/v1/me/player/devices").await.expect(200);
     assert_eq!(devices["devices"].as_array().unwrap().len(), 1);
-    let _ = Closed::NoCloseFrame;
     wait_until(Duration::from_secs(2), "ann still playing", || async {
         ann.get("/v1/me/player").await.body["playing"] == true
     })

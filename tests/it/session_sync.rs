@@ -35,7 +35,7 @@ impl SimDevice {
     }
 
     /// The estimate docs/group-listening.md recommends: `samples` NTP round trips; of the
-    /// quarter with the smallest round trips, the mean offset. Returns (offset, mean rtt of
+    /// quarter with the smallest round trips, the median offset. Returns (offset, mean rtt of
     /// those) with server_clock ≈ device_clock + offset.
     ///
     /// The simulated network delays are applied to the device's own timestamps rather than by
@@ -63,9 +63,11 @@ impl SimDevice {
         }
         taken.sort_by(|a, b| a.0.total_cmp(&b.0));
         let best = &taken[..(samples / 4).max(1)];
+        let mut offsets: Vec<f64> = best.iter().map(|s| s.1).collect();
+        offsets.sort_by(f64::total_cmp);
         let n = best.len() as f64;
         (
-            best.iter().map(|s| s.1).sum::<f64>() / n,
+            offsets[offsets.len() / 2],
             best.iter().map(|s| s.0).sum::<f64>() / n,
         )
     }
@@ -109,7 +111,7 @@ async fn ten_devices_start_within_10ms() {
     let mut tasks = Vec::new();
     for mut d in devices {
         tasks.push(tokio::spawn(async move {
-            let est = d.estimate_offset(64).await;
+            let est = d.estimate_offset(80).await;
             (d, est)
         }));
     }

@@ -208,3 +208,33 @@ async fn shutdown_closes_1012() {
     assert_eq!(ca, Closed::Code(1012));
     assert_eq!(cb, Closed::Code(1012));
 }
+
+#[tokio::test]
+async fn silent_client_is_closed_after_the_idle_timeout() {
+    let srv = TestServer::start_with(|c| {
+        c.ws.idle_timeout_ms = 600;
+        c.ws.ping_interval_ms = 150;
+    })
+    .await;
+    let ann = srv.client().new_user("wsidle").await;
+    let (mut lively, _) = ann.ws("lively").await;
+    let (mut silent, _) = ann.ws("silent").await;
+    // A client that keeps talking stays connected well past the idle timeout.
+    for i in 0..6 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        WsClient::ok(lively.request(json!({"type": "time_sync", "t0": i})).await);
+    }
+    // The silent one (which never read, so never answered a ping) is gone server-side.
+    let state = srv.state.clone();
+    crate::common::wait_until(Duration::from_secs(3), "only one connection left", || {
+        let state = state.clone();
+        async move { state.metrics.render().contains("segue_ws_connections 1\n") }
+    })
+    .await;
+    // Its close frame (1000) may be cut short by the pongs it now tries to send on a closed socket.
+    let closed = silent.closed(Duration::from_secs(5)).await;
+    assert!(
+        matches!(closed, Closed::Code(1000) | Closed::NoCloseFrame),
+        "{closed:?}"
+    );
+}
