@@ -176,6 +176,18 @@ impl SearchIndex {
         self.shared.live().reader.searcher().num_docs()
     }
 
+    /// Documents of the catalog (tracks, albums, artists), i.e. all but playlists.
+    pub fn num_catalog_docs(&self) -> u64 {
+        let live = self.shared.live();
+        let searcher = live.reader.searcher();
+        let term = tantivy::Term::from_field_text(self.shared.fields.kind, Kind::Playlist.as_str());
+        let query = tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic);
+        let playlists = searcher
+            .search(&query, &tantivy::collector::Count)
+            .unwrap_or(0) as u64;
+        searcher.num_docs().saturating_sub(playlists)
+    }
+
     /// True while a whole-index build runs in the background.
     pub fn is_building(&self) -> bool {
         self.building.load(Ordering::Acquire)

@@ -10,7 +10,9 @@ impl SearchIndex {
     /// When the index is empty but the catalog is not, builds it in the background; searches
     /// answer (with what the index has) meanwhile.
     pub fn build_in_background_if_empty(self: &Arc<Self>) {
-        if self.num_docs() > 0 || self.catalog.is_none() {
+        // Playlists may already be indexed (the demo loader creates some): what matters is
+        // whether the catalog is.
+        if self.num_catalog_docs() > 0 || self.catalog.is_none() {
             return;
         }
         let weak = Arc::downgrade(self);
