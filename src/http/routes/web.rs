@@ -1,6 +1,7 @@
-//! The web player: `web-demo/` served at `/` (static files, no build step), and `/join/{code}`.
+//! The web player: `web-demo/` served at `/` (static files, no build step), plus `/join/{code}`
+//! (group session links) and `/invite/{token}` (playlist invites), which the app reads from the URL.
 //!
-//! Only `/`, `/index.html`, `/join/{code}` and the asset folders are claimed, so that every API
+//! Only these pages and the asset folders are claimed, so that every API
 //! route, `/v1/ws` and the JSON 404 for unknown paths keep working whatever order they are
 //! registered in. The app routes with `#/…` fragments, so it needs no other server paths.
 
@@ -26,7 +27,8 @@ pub fn web_dir(config: &Config) -> PathBuf {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
         .route("/index.html", web::get().to(index))
-        .route("/join/{code}", web::get().to(index));
+        .route("/join/{code}", web::get().to(index))
+        .route("/invite/{token}", web::get().to(index));
     // The folder comes from the live config in app data, so each request resolves it (actix-files'
     // `NamedFile` then does ranges, ETags and content types).
     for dir in ASSET_DIRS {

@@ -1,0 +1,238 @@
+// The audio engine: drives this tab's <audio> from `player_state`. When this tab is the active
+// device it plays the signed stream URL at the live position (position_ms + server_now −
+// position_at_ms) or schedules the start at `start_at_ms` on the estimated server clock (group
+// sessions), keeps drift small (rate nudges, hard seek when far), and reports position and track
+// ends. Otherwise it stays silent and the UI remote-controls whichever device is active.
+
+import { store } from './store.js';
+
+const REPORT_EVERY_MS = 10_000;
+const HARD_SEEK_MS = 600; // farther than this: seek
+const NUDGE_MS = 25; // closer than this: leave it alone
+const AUDIO_LEAD_MS = 60; // seeks land this far ahead to absorb the seek's own latency
+
+export class AudioEngine {
+  constructor(audio, sock) {
+    this.audio = audio;
+    this.sock = sock;
+    this.state = null;
+    this.itemId = null; // item the <audio> holds
+    this.url = null;
+    this.fallbacks = [];
+    this.startTimer = null;
+    this.endedFor = null;
+    this.lastReport = 0;
+    this.blocked = false; // autoplay refused: needs a click
+    this.wantPlaying = false;
+    this.seeking = false;
+    audio.preload = 'auto';
+    audio.addEventListener('ended', () => this.onEnded());
+    audio.addEventListener('error', () => this.onError());
+    audio.addEventListener('seeking', () => (this.seeking = true));
+    audio.addEventListener('seeked', () => (this.seeking = false));
+    setInterval(() => this.tick(), 200);
+  }
+
+  /** Is this tab the device that makes sound? */
+  isActive(state = this.state) {
+    if (!state) return false;
+    const me = store.device.id;
+    if (state.active_device_id === me) return true;
+    const mine = store.devices.find((d) => d.device_id === me);
+    if (mine?.active) return true;
+    // In a group session every member's device plays; a member without an active device of
+    // their own plays on this tab.
+    if (store.session && !store.devices.some((d) => d.active && d.device_id !== me) && state.active_device_id == null) return true;
+    return false;
+  }
+
+  /** Live position of the state's item on the server clock, ms. */
+  livePosition(state = this.state, now = this.sock.serverNow()) {
+    if (!state) return 0;
+    let pos = Number(state.position_ms) || 0;
+    if (state.playing) {
+      const anchor = Number(state.start_at_ms ?? state.position_at_ms) || now;
+      pos += Math.max(0, now - anchor);
+    }
+    const dur = Number(state.item?.duration_ms) || Infinity;
+    return Math.min(pos, dur);
+  }
+
+  update(state) {
+    this.state = state;
+    clearTimeout(this.startTimer);
+    const a = this.audio;
+    if (!state || !state.item || !this.isActive(state)) {
+      this.wantPlaying = false;
+      if (!a.paused) a.pause();
+      if (!state?.item) this.unload();
+      return;
+    }
+    const item = state.item;
+    const stream = state.stream;
+    if (!stream?.url) {
+      // Nothing to play here (e.g. no audio for this track); the UI explains.
+      this.wantPlaying = false;
+      if (!a.paused) a.pause();
+      return;
+    }
+    if (this.itemId !== item.item_id || !this.url) {
+      this.load(item.item_id, stream);
+    } else if (stream.url !== this.url && a.error) {
+      this.load(item.item_id, stream); // the old signed URL failed: take the fresh one
+    }
+    a.volume = Math.max(0, Math.min(1, (Number(state.volume) || 0) / 100));
+    if (!state.playing) {
+      this.wantPlaying = false;
+      if (!a.paused) a.pause();
+      const want = (Number(state.position_ms) || 0) / 1000;
+      if (Math.abs(a.currentTime - want) > 0.3) this.seekTo(want * 1000);
+      return;
+    }
+    this.wantPlaying = true;
+    const now = this.sock.serverNow();
+    const startAt = Number(state.start_at_ms);
+    if (Number.isFinite(startAt) && startAt > now + 5) {
+      // Synchronized start: be parked at position_ms and go at start_at_ms.
+      if (!a.paused) a.pause();
+      this.seekTo(Number(state.position_ms) || 0);
+      const wait = startAt - now;
+      this.startTimer = setTimeout(() => this.startPlaying(), Math.max(0, wait - 2));
+      return;
+    }
+    this.seekTo(this.livePosition(state) + (a.paused ? AUDIO_LEAD_MS : 0), true);
+    this.startPlaying();
+  }
+
+  load(itemId, stream) {
+    const a = this.audio;
+    this.itemId = itemId;
+    this.url = stream.url;
+    this.fallbacks = [...(stream.fallback_urls || [])];
+    this.endedFor = null;
+    a.playbackRate = 1;
+    a.src = stream.url;
+    a.load();
+  }
+
+  unload() {
+    this.itemId = null;
+    this.url = null;
+    if (this.audio.getAttribute('src')) {
+      this.audio.removeAttribute('src');
+      this.audio.load();
+    }
+  }
+
+  seekTo(ms, onlyIfFar = false) {
+    const a = this.audio;
+    const target = Math.max(0, ms) / 1000;
+    if (onlyIfFar && Math.abs(a.currentTime - target) * 1000 < HARD_SEEK_MS) return;
+    try {
+      a.currentTime = target;
+    } catch {
+      /* not seekable yet: the drift loop retries */
+    }
+  }
+
+  async startPlaying() {
+    const a = this.audio;
+    if (!this.wantPlaying || !a.paused) return;
+    const s = this.state;
+    if (s) this.seekTo(this.livePosition(s) + AUDIO_LEAD_MS, true);
+    try {
+      await a.play();
+      if (this.blocked) {
+        this.blocked = false;
+        store.emit('autoplay', false);
+      }
+    } catch (e) {
+      if (e?.name === 'NotAllowedError') {
+        this.blocked = true;
+        store.emit('autoplay', true);
+      }
+    }
+  }
+
+  /** Called from a click when autoplay was refused. */
+  unblock() {
+    this.blocked = false;
+    store.emit('autoplay', false);
+    this.update(this.state);
+  }
+
+  tick() {
+    const s = this.state;
+    const a = this.audio;
+    if (!s || !this.wantPlaying || !this.isActive(s)) return;
+    const now = this.sock.serverNow();
+    const startAt = Number(s.start_at_ms);
+    if (Number.isFinite(startAt) && startAt > now) return; // waiting for the scheduled start
+    if (a.paused) {
+      if (!this.blocked && a.readyState >= 1) this.startPlaying();
+      return;
+    }
+    if (this.seeking || a.readyState < 3) return;
+    // Drift: positive when the audio is ahead of the live position.
+    const drift = a.currentTime * 1000 - this.livePosition(s, now);
+    if (Math.abs(drift) > HARD_SEEK_MS) {
+      a.playbackRate = 1;
+      this.seekTo(this.livePosition(s, now) + AUDIO_LEAD_MS);
+    } else if (Math.abs(drift) > NUDGE_MS) {
+      // Converge within a couple of seconds without an audible jump.
+      a.playbackRate = 1 - Math.max(-0.08, Math.min(0.08, drift / 2500));
+    } else if (a.playbackRate !== 1) {
+      a.playbackRate = 1;
+    }
+    const wall = performance.now();
+    if (wall - this.lastReport > REPORT_EVERY_MS && this.shouldReport()) {
+      this.lastReport = wall;
+      this.sock.send('report_position', { item_id: s.item.item_id, position_ms: Math.round(a.currentTime * 1000), playing: true });
+    }
+  }
+
+  /** In a group session the host's device is the reference; elsewhere the active device is. */
+  shouldReport() {
+    if (!store.session) return true;
+    return store.me && store.session.host_user_id === store.me.id;
+  }
+
+  onEnded() {
+    const s = this.state;
+    if (!s?.item || !this.isActive(s) || this.endedFor === s.item.item_id) return;
+    this.endedFor = s.item.item_id;
+    this.sock.send('track_ended', { item_id: s.item.item_id });
+  }
+
+  onError() {
+    if (!this.url) return;
+    const next = this.fallbacks.shift();
+    if (next) {
+      const t = this.audio.currentTime;
+      this.url = next;
+      this.audio.src = next;
+      this.audio.currentTime = t;
+      if (this.wantPlaying) this.startPlaying();
+      return;
+    }
+    store.emit('audio_error', this.audio.error);
+  }
+
+  /** What the tests and the debug overlay read. */
+  debug() {
+    const a = this.audio;
+    return {
+      active: this.isActive(),
+      item_id: this.itemId,
+      track_id: this.state?.item?.track_id ?? null,
+      paused: a.paused,
+      audio_ms: a.currentTime * 1000,
+      live_ms: this.livePosition(),
+      server_now: this.sock.serverNow(),
+      offset: this.sock.offset,
+      rtt: this.sock.rtt,
+      rate: a.playbackRate,
+      ready: a.readyState,
+    };
+  }
+}
