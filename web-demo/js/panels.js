@@ -129,7 +129,7 @@ function contextLabel(ctx) {
 
 // ---------- devices ----------
 
-const kindIcon = (k) => ({ phone: '📱', tablet: '📱', speaker: '🔊', tv: '📺', car: '🚗', computer: '💻', web: '🌐' }[k] || '🎵');
+const kindIcon = (k) => icon({ tablet: 'phone', phone: 'phone', speaker: 'speaker', tv: 'tv', car: 'car', computer: 'computer', web: 'web' }[k] || 'computer', 'dev-icon');
 
 function devicesPanel() {
   const p = store.player;
@@ -146,7 +146,7 @@ function devicesPanel() {
       style: d.online === false ? { opacity: 0.5 } : null,
       on: { click: () => transferTo(d) },
     },
-    h('span', { style: { fontSize: '22px' } }, kindIcon(d.kind)),
+    kindIcon(d.kind),
     h('div', { style: { minWidth: 0, flex: 1 } },
       h('div.dname', d.name || d.device_id, isMe ? h('span.small-text', '  (this tab)') : null),
       h('div.dsub', h(`span.dot${d.online !== false ? '.on' : ''}`), d.online !== false ? 'Online' : 'Offline',
@@ -155,7 +155,7 @@ function devicesPanel() {
   }
   if (!list.some((d) => d.device_id === store.device.id)) {
     box.append(h('button.device', { on: { click: () => transferTo({ device_id: store.device.id, online: true }) } },
-      h('span', { style: { fontSize: '22px' } }, '🌐'), h('div', h('div.dname', store.device.name, h('span.small-text', '  (this tab)')))));
+      kindIcon('web'), h('div', h('div.dname', store.device.name, h('span.small-text', '  (this tab)')))));
   }
   box.append(h('p.small-text', { style: { marginTop: '16px' } }, 'Open Segue on another device or tab with the same account to see it here. Playback moves at the exact second it is at.'));
   return box;

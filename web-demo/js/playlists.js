@@ -157,6 +157,16 @@ class LivePlaylist {
     }
   }
 
+  async refreshMeta() {
+    try {
+      const meta = await api.playlist(this.id);
+      this.meta = { ...this.meta, ...meta };
+      for (const c of [meta.owner, ...(meta.collaborators || [])]) if (c && typeof c === 'object') store.learnName(c.user_id ?? c.id, c.display_name ?? c.name);
+    } catch {
+      /* names stay short ids */
+    }
+  }
+
   takeSnapshot(s) {
     this.version = s.version ?? 0;
     if (s.name != null) this.name = s.name;
@@ -164,8 +174,19 @@ class LivePlaylist {
     this.items = s.items.map((x) => ({ ...x }));
   }
 
+  /** Events are handled one after another (a handler may wait for a name). */
   onOps(m) {
     if (String(m.playlist_id) !== String(this.id)) return;
+    this.chain = (this.chain || Promise.resolve()).then(() => this.handleOps(m)).catch((e) => console.error(e));
+  }
+
+  async handleOps(m) {
+    if (this.closed) return;
+    // A new collaborator's name: fetch it once before saying what they did.
+    const author = m.author ?? m.author_id ?? m.user_id;
+    if (author != null && !m.author_name && !store.names.has(String(author)) && String(author) !== String(store.me?.id)) {
+      await Promise.race([this.refreshMeta(), new Promise((r) => setTimeout(r, 400))]);
+    }
     if (m.version != null && m.version <= this.version) return; // already have it
     const entries = Array.isArray(m.entries) ? m.entries : [m];
     const first = entries[0];
@@ -278,7 +299,7 @@ class LivePlaylist {
     const heroEl = h('div.hero', { style: { '--hero': colorFor(this.id, m.color) } }, cover(this.name, m.color),
       h('div.hero-text', h('div.kind', m.collaborative ? 'Collaborative playlist' : m.public === false ? 'Private playlist' : 'Playlist'), title,
         this.description ? h('div.sub.muted', this.description) : null,
-        h('div.sub', owner ? h('b', owner) : null, ` · ${this.items.length} songs`, total ? `, ${Math.round(total / 60000)} min` : '')));
+        h('div.sub', owner ? h('b', owner) : null, ` · ${this.items.length} song${this.items.length === 1 ? '' : 's'}`, total ? `, ${Math.round(total / 60000)} min` : '')));
     const collab = h('div.collab', collaborators.slice(0, 6).map((c) => h('span.avatar', { title: c.display_name ?? store.nameOf(c.user_id ?? c.id), style: { background: colorFor(c.user_id ?? c.id) } }, (c.display_name ?? store.nameOf(c.user_id ?? c.id))[0].toUpperCase())));
     const actions = h('div.actions',
       h('button.btn.primary.round-play#playlist-play', { 'aria-label': 'Play playlist', on: { click: () => tracks.length && playFrom(tracks, 0, ctx) } }, icon('play')),

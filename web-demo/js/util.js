@@ -16,7 +16,12 @@ export function h(tag, attrs, ...children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v == null || v === false) continue;
     if (k === 'on') for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
-    else if (k === 'style' && typeof v === 'object') Object.assign(el.style, v);
+    else if (k === 'style' && typeof v === 'object') {
+      for (const [sk, sv] of Object.entries(v)) {
+        if (sk.startsWith('--')) el.style.setProperty(sk, sv);
+        else el.style[sk] = sv;
+      }
+    }
     else if (k === 'dataset') Object.assign(el.dataset, v);
     else if (k in el && typeof v !== 'string') el[k] = v;
     else el.setAttribute(k, v === true ? '' : v);
@@ -176,8 +181,11 @@ export function modal(title, build) {
   return new Promise((resolve) => {
     const close = (v) => {
       back.remove();
+      document.removeEventListener('keydown', onKey);
       resolve(v);
     };
+    const onKey = (e) => e.key === 'Escape' && close(null);
+    document.addEventListener('keydown', onKey);
     const body = h('div.modal-body');
     const back = h('div.modal-back', { on: { mousedown: (e) => e.target === back && close(null) } },
       h('div.modal', { role: 'dialog', 'aria-label': title }, h('h2', title), body));
@@ -232,6 +240,12 @@ export const icons = {
   search: '<svg viewBox="0 0 24 24"><path d="M10 3a7 7 0 015.6 11.2l5 5-1.4 1.4-5-5A7 7 0 1110 3zm0 2a5 5 0 100 10 5 5 0 000-10z"/></svg>',
   library: '<svg viewBox="0 0 24 24"><path d="M4 3h2v18H4zM9 3h2v18H9zM14 3.5l1.9-.6 5.6 17.2-1.9.6z"/></svg>',
   close: '<svg viewBox="0 0 24 24"><path d="M6.4 5L12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4L12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z"/></svg>',
+  phone: '<svg viewBox="0 0 24 24"><path d="M8 2h8a2 2 0 012 2v16a2 2 0 01-2 2H8a2 2 0 01-2-2V4a2 2 0 012-2zm0 3v13h8V5zm4 14.2a1 1 0 100 .1z"/></svg>',
+  computer: '<svg viewBox="0 0 24 24"><path d="M4 5h16a1 1 0 011 1v10a1 1 0 01-1 1h-6v2h3v2H7v-2h3v-2H4a1 1 0 01-1-1V6a1 1 0 011-1zm1 2v8h14V7z"/></svg>',
+  speaker: '<svg viewBox="0 0 24 24"><path d="M7 2h10a2 2 0 012 2v16a2 2 0 01-2 2H7a2 2 0 01-2-2V4a2 2 0 012-2zm5 8a4 4 0 100 8 4 4 0 000-8zm0 2a2 2 0 110 4 2 2 0 010-4zm0-7a1.5 1.5 0 100 3 1.5 1.5 0 000-3z"/></svg>',
+  tv: '<svg viewBox="0 0 24 24"><path d="M3 5h18a1 1 0 011 1v11a1 1 0 01-1 1h-7v2h3v1H7v-1h3v-2H3a1 1 0 01-1-1V6a1 1 0 011-1zm1 2v9h16V7z"/></svg>',
+  car: '<svg viewBox="0 0 24 24"><path d="M5 11l1.5-4.5A2 2 0 018.4 5h7.2a2 2 0 011.9 1.5L19 11a2 2 0 011 2v5h-2v2h-2v-2H8v2H6v-2H4v-5a2 2 0 011-2zm2.1 0h9.8l-1.1-3.6a.5.5 0 00-.5-.4H8.7a.5.5 0 00-.5.4zM7 13.5a1.5 1.5 0 100 3 1.5 1.5 0 000-3zm10 0a1.5 1.5 0 100 3 1.5 1.5 0 000-3z"/></svg>',
+  web: '<svg viewBox="0 0 24 24"><path d="M12 2a10 10 0 110 20 10 10 0 010-20zm6.9 6A8 8 0 0015 4.6c.6 1 1.1 2.2 1.4 3.4zM12 4c-.8 1.2-1.5 2.5-1.9 4h3.8c-.4-1.5-1.1-2.8-1.9-4zM4.3 14h3.4a16 16 0 010-4H4.3a8 8 0 000 4zm.8 2a8 8 0 003.9 3.4c-.6-1-1.1-2.2-1.4-3.4zm2.5-8c.3-1.2.8-2.4 1.4-3.4A8 8 0 005.1 8zM12 20c.8-1.2 1.5-2.5 1.9-4h-3.8c.4 1.5 1.1 2.8 1.9 4zm2.3-6a14 14 0 000-4H9.7a14 14 0 000 4zm.7 5.4a8 8 0 003.9-3.4h-2.5c-.3 1.2-.8 2.4-1.4 3.4zM16.3 14h3.4a8 8 0 000-4h-3.4a16 16 0 010 4z"/></svg>',
   drag: '<svg viewBox="0 0 24 24"><path d="M9 5h2v2H9zm4 0h2v2h-2zM9 11h2v2H9zm4 0h2v2h-2zm-4 6h2v2H9zm4 0h2v2h-2z"/></svg>',
 };
 

@@ -67,7 +67,7 @@ export function trackList(tracks, opts = {}) {
   tracks = tracks.map(normTrack).filter(Boolean);
   const list = h('div.tracks', { role: 'list' });
   const showBy = !!opts.rows && opts.showBy;
-  list.append(h('div.trow.head', h('span.num', '#'), h('span', 'Title'), h('span', showBy ? 'Added by' : opts.album === false ? '' : 'Album'), h('span'), h('span.dur', '⏱'), h('span')));
+  list.append(h('div.trow.head', h('span.num', '#'), h('span', 'Title'), h('span', showBy ? 'Added by' : opts.album === false ? '' : 'Album'), h('span'), h('span.dur', 'Time'), h('span')));
   const playingTrack = store.player?.item?.track_id;
   tracks.forEach((t, i) => {
     const extra = opts.rows?.[i] || {};
@@ -174,7 +174,7 @@ function hero({ kind, title, sub, color, round }) {
   const c = cover(title, color);
   if (round) c.classList.add('round');
   return h('div.hero', { style: { '--hero': colorFor(title, color) } }, c,
-    h('div.hero-text', h('div.kind', kind), h('h1', title), h('div.sub', sub)));
+    h('div.hero-text', h('div.kind', kind), h(`h1${String(title).length > 24 ? '.long' : ''}`, title), h('div.sub', sub)));
 }
 
 const loading = (view, what = 'Loading…') => clear(view, h('div.loading', what));
@@ -225,7 +225,7 @@ export async function home(view) {
 function playlistSub(p) {
   const n = p.total ?? p.tracks_total ?? p.track_count ?? p.items_total ?? p.tracks?.total;
   const owner = p.owner?.display_name ?? p.owner_name ?? (p.owner_id && store.nameOf(p.owner_id));
-  return [owner ? `By ${owner}` : 'Playlist', n != null ? `${n} songs` : null].filter(Boolean).join(' · ');
+  return [owner ? `By ${owner}` : 'Playlist', n != null ? `${n} song${n === 1 ? '' : 's'}` : null].filter(Boolean).join(' · ');
 }
 
 export async function searchPage(view, q) {
