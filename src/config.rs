@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -151,24 +151,6 @@ pub struct LogConfig {
     pub level: String,
     /// "text" or "json".
     pub format: String,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            server: ServerConfig::default(),
-            storage: StorageConfig::default(),
-            auth: AuthConfig::default(),
-            cdn: CdnConfig::default(),
-            ws: WsConfig::default(),
-            player: PlayerConfig::default(),
-            session: SessionConfig::default(),
-            playlist: PlaylistConfig::default(),
-            search: SearchConfig::default(),
-            history: HistoryConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
 }
 
 impl Default for ServerConfig {

@@ -1,1 +1,3 @@
-//! Domain.
+//! Domain rules: pure state machines, no I/O.
+
+pub mod session;

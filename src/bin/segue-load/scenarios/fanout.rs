@@ -1,0 +1,199 @@
+//! `fanout`: S group sessions of M members. Each session's host sends seek commands at a steady
+//! rate; every member's receipt of the resulting `player_state` is one delivery, timed from the
+//! host's send (host and members of a session live in the same worker process).
+
+use super::{position_slot, slot_position, Ctx, SlotTimes};
+use crate::conn::{connect_device, parse, request, send_json, Sink, Source};
+use crate::report::{encode_hist, new_hist, WorkerResult};
+use futures_util::StreamExt;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+struct Session {
+    host: tokio::sync::Mutex<Sink>,
+    sent: SlotTimes,
+    seq: AtomicU64,
+}
+
+pub async fn run(
+    ctx: Arc<Ctx>,
+    sessions: usize,
+    members: usize,
+    rate: f64,
+    ready: impl FnOnce() + Send + 'static,
+) -> anyhow::Result<WorkerResult> {
+    let mine = ctx.share(sessions);
+    let hist = Arc::new(Mutex::new(new_hist()));
+    let deliveries = Arc::new(AtomicU64::new(0));
+    let acked = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let sent_count = Arc::new(AtomicU64::new(0));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let started = std::time::Instant::now();
+    let gate = Arc::new(tokio::sync::Semaphore::new(ctx.concurrency));
+    let mut list = Vec::new();
+    let mut connections = 0u64;
+    let mut failed = 0u64;
+    for s in mine.clone() {
+        let base = s * (members + 1);
+        let host_acc = ctx.account(base)?.clone();
+        let (mut hs, mut hr, _) =
+            connect_device(&ctx.ws_url, &host_acc.token, &format!("fh-{s}")).await?;
+        let created = request(
+            &mut hs,
+            &mut hr,
+            1,
+            serde_json::json!({"type": "session_create"}),
+        )
+        .await?;
+        let code = created["join_code"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("session_create gave no join_code: {created}"))?
+            .to_string();
+        request(
+            &mut hs,
+            &mut hr,
+            2,
+            serde_json::json!({"type": "play", "track_ids": [ctx.track_id]}),
+        )
+        .await?;
+        request(&mut hs, &mut hr, 3, serde_json::json!({"type": "pause"})).await?;
+        connections += 1;
+        let session = Arc::new(Session {
+            host: tokio::sync::Mutex::new(hs),
+            sent: SlotTimes::new(),
+            seq: AtomicU64::new(1),
+        });
+        let (a, e) = (acked.clone(), errors.clone());
+        tokio::spawn(async move {
+            while let Some(Ok(m)) = hr.next().await {
+                if let Some(f) = parse(&m) {
+                    match f.ty.as_str() {
+                        "ack" => a.fetch_add(1, Ordering::Relaxed),
+                        "error" => e.fetch_add(1, Ordering::Relaxed),
+                        _ => 0,
+                    };
+                }
+            }
+        });
+        let mut joins = Vec::new();
+        for m in 0..members {
+            let acc = ctx.account(base + 1 + m)?.clone();
+            let (ctx2, gate2, code2) = (ctx.clone(), gate.clone(), code.clone());
+            joins.push(tokio::spawn(async move {
+                let _p = gate2.acquire_owned().await;
+                let (mut ms, mut mr, _) =
+                    connect_device(&ctx2.ws_url, &acc.token, &format!("fm-{s}-{m}")).await?;
+                request(
+                    &mut ms,
+                    &mut mr,
+                    1,
+                    serde_json::json!({"type": "session_join", "join_code": code2}),
+                )
+                .await?;
+                anyhow::Ok((ms, mr))
+            }));
+        }
+        for j in joins {
+            match j.await {
+                Ok(Ok((ms, mr))) => {
+                    connections += 1;
+                    spawn_member(
+                        ms,
+                        mr,
+                        session.clone(),
+                        &ctx,
+                        &hist,
+                        &deliveries,
+                        &measuring,
+                    );
+                }
+                Ok(Err(e)) => {
+                    failed += 1;
+                    if failed <= 3 {
+                        eprintln!("member setup failed: {e:#}");
+                    }
+                }
+                Err(_) => failed += 1,
+            }
+        }
+        list.push(session);
+    }
+    let setup_secs = started.elapsed().as_secs_f64();
+    super::wait_go(ready).await;
+    measuring.store(true, Ordering::Relaxed);
+    let run_start = std::time::Instant::now();
+    let total_rate = rate * list.len() as f64;
+    if !list.is_empty() && total_rate > 0.0 {
+        let mut ticker =
+            tokio::time::interval(std::time::Duration::from_secs_f64(1.0 / total_rate));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let mut next = 0usize;
+        while run_start.elapsed() < ctx.duration {
+            ticker.tick().await;
+            let session = list[next % list.len()].clone();
+            next += 1;
+            let (ctx2, sc) = (ctx.clone(), sent_count.clone());
+            tokio::spawn(async move {
+                let seq = session.seq.fetch_add(1, Ordering::Relaxed);
+                let (slot, pos) = slot_position(seq);
+                let msg = serde_json::json!({"type": "seek", "id": seq + 10, "position_ms": pos});
+                let mut sink = session.host.lock().await;
+                session.sent.set(slot, ctx2.micros());
+                if send_json(&mut sink, &msg).await.is_ok() {
+                    sc.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let run_secs = run_start.elapsed().as_secs_f64() - 1.0;
+    let h = hist.lock().clone();
+    Ok(WorkerResult {
+        connections,
+        failed_connections: failed,
+        setup_secs,
+        commands_sent: sent_count.load(Ordering::Relaxed),
+        commands_acked: acked.load(Ordering::Relaxed),
+        errors: errors.load(Ordering::Relaxed),
+        deliveries: deliveries.load(Ordering::Relaxed),
+        run_secs,
+        latency: Some(encode_hist(&h)),
+        notes: vec![],
+    })
+}
+
+fn spawn_member(
+    sink: Sink,
+    mut source: Source,
+    session: Arc<Session>,
+    ctx: &Arc<Ctx>,
+    hist: &Arc<Mutex<hdrhistogram::Histogram<u64>>>,
+    deliveries: &Arc<AtomicU64>,
+    measuring: &Arc<AtomicBool>,
+) {
+    let (ctx, hist, deliveries, on) = (
+        ctx.clone(),
+        hist.clone(),
+        deliveries.clone(),
+        measuring.clone(),
+    );
+    tokio::spawn(async move {
+        let _keep = sink;
+        while let Some(Ok(m)) = source.next().await {
+            let Some(f) = parse(&m) else { continue };
+            if f.ty != "player_state" || !on.load(Ordering::Relaxed) {
+                continue;
+            }
+            if let Some(slot) = f.position_ms.and_then(position_slot) {
+                let sent = session.sent.get(slot);
+                let now = ctx.micros();
+                if sent > 0 && now >= sent {
+                    deliveries.fetch_add(1, Ordering::Relaxed);
+                    let _ = hist.lock().record((now - sent).max(1));
+                }
+            }
+        }
+    });
+}
