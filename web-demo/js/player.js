@@ -7,9 +7,10 @@
 import { store } from './store.js';
 
 const REPORT_EVERY_MS = 10_000;
-const HARD_SEEK_MS = 600; // farther than this: seek
-const NUDGE_MS = 25; // closer than this: leave it alone
-const AUDIO_LEAD_MS = 60; // seeks land this far ahead to absorb the seek's own latency
+const HARD_SEEK_MS = 250; // farther than this: seek (docs/group-listening.md)
+const NUDGE_MS = 30; // closer than this: leave it alone; between: nudge the playback rate
+const MAX_NUDGE = 0.05; // playback rate stays within 1 ± this while converging
+const AUDIO_LEAD_MS = 40; // seeks while playing land this far ahead to absorb their own latency
 
 export class AudioEngine {
   constructor(audio, sock) {
@@ -96,12 +97,34 @@ export class AudioEngine {
       // Synchronized start: be parked at position_ms and go at start_at_ms.
       if (!a.paused) a.pause();
       this.seekTo(Number(state.position_ms) || 0);
-      const wait = startAt - now;
-      this.startTimer = setTimeout(() => this.startPlaying(), Math.max(0, wait - 2));
+      this.scheduleStart(startAt, item.item_id);
       return;
     }
     this.seekTo(this.livePosition(state) + (a.paused ? AUDIO_LEAD_MS : 0), true);
     this.startPlaying();
+  }
+
+  /** Unpause at `startAt` (server clock): a coarse timeout, then a short busy wait. */
+  scheduleStart(startAt, itemId) {
+    const fire = () => {
+      if (this.state?.item?.item_id !== itemId || Number(this.state?.start_at_ms) !== startAt) return;
+      const left = startAt - this.sock.serverNow();
+      if (left > 12) {
+        this.startTimer = setTimeout(fire, Math.max(0, left - 10));
+        return;
+      }
+      while (this.sock.serverNow() < startAt) {
+        /* spin the last few ms for a precise start */
+      }
+      if (this.audio.readyState < 3 && !this.bufferingSent) {
+        // Not enough audio to start on time: tell the session, which waits a bounded time.
+        this.bufferingSent = true;
+        this.sock.send('buffering', { item_id: itemId });
+      }
+      this.startPlaying(true);
+    };
+    this.bufferingSent = false;
+    this.startTimer = setTimeout(fire, Math.max(0, startAt - this.sock.serverNow() - 25));
   }
 
   load(itemId, stream) {
@@ -135,11 +158,12 @@ export class AudioEngine {
     }
   }
 
-  async startPlaying() {
+  async startPlaying(onSchedule = false) {
     const a = this.audio;
     if (!this.wantPlaying || !a.paused) return;
     const s = this.state;
-    if (s) this.seekTo(this.livePosition(s) + AUDIO_LEAD_MS, true);
+    // On a scheduled start the audio is already parked at position_ms: just unpause.
+    if (s && !onSchedule) this.seekTo(this.livePosition(s) + AUDIO_LEAD_MS, true);
     try {
       await a.play();
       if (this.blocked) {
@@ -180,7 +204,7 @@ export class AudioEngine {
       this.seekTo(this.livePosition(s, now) + AUDIO_LEAD_MS);
     } else if (Math.abs(drift) > NUDGE_MS) {
       // Converge within a couple of seconds without an audible jump.
-      a.playbackRate = 1 - Math.max(-0.08, Math.min(0.08, drift / 2500));
+      a.playbackRate = 1 - Math.max(-MAX_NUDGE, Math.min(MAX_NUDGE, drift / 2000));
     } else if (a.playbackRate !== 1) {
       a.playbackRate = 1;
     }

@@ -12,8 +12,8 @@ export class WsError extends Error {
   }
 }
 
-const SYNC_SAMPLES = 6; // per burst
-const SYNC_KEEP = 12; // best-of window across bursts
+const SYNC_SAMPLES = 10; // per burst, a few tens of ms apart
+const SYNC_KEEP = 16; // best-of window across bursts
 const RESYNC_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -204,7 +204,8 @@ export class Socket {
       const t0 = localNow();
       let r;
       try {
-        r = await this.request('time_sync', { t0 });
+        // rtt_ms: our best measured round trip, which the server uses to schedule group starts.
+        r = await this.request('time_sync', this.rtt != null ? { t0, rtt_ms: this.rtt } : { t0 });
       } catch {
         return;
       }
@@ -221,7 +222,7 @@ export class Socket {
       this.rtt = best.rtt;
       this.synced = true;
       this.emit('clock', { offset: this.offset, rtt: this.rtt });
-      await new Promise((res) => setTimeout(res, 40));
+      await new Promise((res) => setTimeout(res, 30));
     }
   }
 }

@@ -61,6 +61,7 @@ test('guest joins with the code and hears the same item at the same position', a
     assert.equal(g1.track_id, h1.track_id, 'same track');
     assert.equal(g1.item_id, h1.item_id, 'same item');
     const off = await audioOffset(host, guest);
+    console.log(`guest vs host audio offset: ${Math.round(off)} ms`);
     assert.ok(Math.abs(off) <= 250, `guest is ${Math.round(off)} ms off the host (expected ±250)`);
 
     await screenshot(host, 'session-2-host-members');

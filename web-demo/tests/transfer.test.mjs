@@ -50,6 +50,7 @@ test('play on A, transfer to B from the device picker: B plays at the live posit
     assert.equal(sb.track_id, beforeA.track_id, 'B plays the same track');
     const expected = beforeA.pos + (sb.wall - beforeA.wall);
     const err = sb.pos - expected;
+    console.log(`B started ${tookMs} ms after the click, ${Math.round(err)} ms off the live position`);
     assert.ok(Math.abs(err) <= 500, `B is ${Math.round(err)} ms off the live position (expected ±500)`);
 
     await waitAudioPaused(a, 1000);
