@@ -87,7 +87,18 @@ function logout(message) {
   showLogin(message);
 }
 api.onUnauthorized = () => logout('Your session has expired. Please log in again.');
-sock.on('unauthorized', () => logout('Your session has expired. Please log in again.'));
+sock.on('unauthorized', async (ev) => {
+  // 4001: the token, or something else in hello. Ask the REST API which one it is.
+  try {
+    await api.me();
+    toast(`Segue refused this tab: ${lastHelloError || ev.reason || 'unauthorized'}`, 'error', 6000);
+    setTimeout(() => api.token && sock.connect(), 5000);
+  } catch (err) {
+    if (err.status === 401) logout('Your session has expired. Please log in again.');
+    else setTimeout(() => api.token && sock.connect(), 3000);
+  }
+});
+let lastHelloError = null;
 
 // ---------- connection banner ----------
 let bannerTimer;
@@ -109,7 +120,7 @@ sock.on('status', ({ status, attempt, code }) => {
   }
 });
 window.addEventListener('online', () => sock.reconnectNow());
-sock.on('hello_error', (m) => toast(explain(m, 'Could not connect'), 'error'));
+sock.on('hello_error', (m) => (lastHelloError = m.message));
 sock.on('server_error', (m) => {
   if (m.code !== 'bad_request') toast(explain(m), 'error');
 });
@@ -192,7 +203,10 @@ async function route() {
     clear(view, h('div.empty', h('h2', 'Something went wrong'), h('p', explain(err))));
   }
 }
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  document.querySelectorAll('.menu').forEach((m) => m.remove());
+  route();
+});
 
 // ---------- sidebar & user ----------
 function renderSidebar() {
@@ -241,7 +255,7 @@ $('#nav-together').addEventListener('click', () => openPanel('session'));
 $('#tab-together').addEventListener('click', () => openPanel('session'));
 $('#autoplay-btn').addEventListener('click', () => engine.unblock());
 store.on('autoplay', (blocked) => ($('#autoplay-hint').hidden = !blocked));
-store.on('audio_error', () => toast('This track could not be played here. Trying again…', 'error'));
+store.on('audio_error', (err) => toast(err?.code ? explain(err, 'Cannot play this song') : 'This song could not be played on this tab.', 'error'));
 
 // ---------- start ----------
 let started = false;

@@ -65,13 +65,16 @@ function render() {
     document.documentElement.style.setProperty('--np-color', '#2a2a2a');
   } else {
     const liked = store.liked.has(item.id);
-    const c = colorFor(item.album_title || item.album_id || item.title, albumColors.get(item.album_id));
+    const c = colorFor(item.album_title || item.title, item.color ?? albumColors.get(item.album_id));
     document.documentElement.style.setProperty('--np-color', c);
-    colorOf(p.item).then((col) => {
-      if (store.player?.item?.item_id === p.item.item_id) document.documentElement.style.setProperty('--np-color', col);
-    });
+    if (!item.color && item.album_id && !albumColors.has(item.album_id)) {
+      // First time this album shows: fetch its colour, then draw again with it.
+      colorOf(p.item).then(() => {
+        if (store.player?.item?.item_id === p.item.item_id) render();
+      });
+    }
     clear(left,
-      item.album_id ? h('a', { href: `#/album/${encodeURIComponent(item.album_id)}`, title: item.album_title }, cover(item.album_title || item.title, albumColors.get(item.album_id))) : cover(item.title),
+      item.album_id ? h('a', { href: `#/album/${encodeURIComponent(item.album_id)}`, title: item.album_title }, cover(item.album_title || item.title, item.color ?? albumColors.get(item.album_id))) : cover(item.title),
       h('div.np-meta',
         h('div.np-title', { id: 'np-title' }, item.explicit ? h('span.explicit', 'E') : null, item.title),
         h('div.np-artist', artistLine(item)),

@@ -5,6 +5,7 @@
 // ends. Otherwise it stays silent and the UI remote-controls whichever device is active.
 
 import { store } from './store.js';
+import { api } from './api.js';
 
 const REPORT_EVERY_MS = 10_000;
 const HARD_SEEK_MS = 250; // farther than this: seek (docs/group-listening.md)
@@ -72,9 +73,13 @@ export class AudioEngine {
     const item = state.item;
     const stream = state.stream;
     if (!stream?.url) {
-      // Nothing to play here (e.g. no audio for this track); the UI explains.
+      // Nothing to play here (e.g. no audio for this track): say so once per item.
       this.wantPlaying = false;
       if (!a.paused) a.pause();
+      if (this.noStreamFor !== item.item_id) {
+        this.noStreamFor = item.item_id;
+        store.emit('audio_error', { code: 'not_found', message: 'this song has no audio available' });
+      }
       return;
     }
     if (this.itemId !== item.item_id || !this.url) {
@@ -237,6 +242,19 @@ export class AudioEngine {
       this.audio.src = next;
       this.audio.currentTime = t;
       if (this.wantPlaying) this.startPlaying();
+      return;
+    }
+    // The signed URL may have expired: ask for a fresh one once per item, then give up.
+    const s = this.state;
+    if (s?.item && this.refreshedFor !== s.item.item_id) {
+      this.refreshedFor = s.item.item_id;
+      const at = this.audio.currentTime;
+      api.stream(s.item.track_id).then((fresh) => {
+        if (!fresh?.url || this.state?.item?.item_id !== s.item.item_id) return;
+        this.load(s.item.item_id, fresh);
+        this.seekTo(at * 1000);
+        if (this.wantPlaying) this.startPlaying();
+      }, (err) => store.emit('audio_error', err));
       return;
     }
     store.emit('audio_error', this.audio.error);
