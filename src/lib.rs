@@ -99,6 +99,7 @@ pub async fn run_with_clock(
     let server = HttpServer::new(move || {
         App::new()
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("segue::http"))
+            .wrap(actix_web::middleware::from_fn(metrics::http_middleware))
             .configure(http::configure(app_state.clone()))
             .default_service(web::to(http::not_found))
     })

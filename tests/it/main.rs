@@ -3,6 +3,7 @@
 mod common;
 
 mod auth;
+mod cdn;
 mod config_cli;
 mod ops;
 mod storage_conformance;

@@ -28,7 +28,15 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    // Figures owned by other components are collected at scrape time.
+    let m = &state.metrics;
+    m.describe(
+        super::stream::STREAM_URLS,
+        "counter",
+        "Signed stream URLs issued (REST and player state)",
+    );
+    m.set(super::stream::STREAM_URLS, state.cdn.urls_issued());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
+        .body(m.render())
 }
