@@ -121,9 +121,9 @@ sock.on('status', ({ status, attempt, code }) => {
 });
 window.addEventListener('online', () => sock.reconnectNow());
 sock.on('hello_error', (m) => (lastHelloError = m.message));
-sock.on('server_error', (m) => {
-  if (m.code !== 'bad_request') toast(explain(m), 'error');
-});
+// Errors without an id answer fire-and-forget frames (report_position, track_ended, buffering):
+// nothing the listener can act on.
+sock.on('server_error', (m) => console.warn('segue:', m.code, m.message));
 
 // ---------- live state ----------
 sock.on('welcome', (w) => {

@@ -21,7 +21,7 @@ test('the page reconnects and is whole again after a server restart', async () =
     const page = await openPage(browser, user, { deviceName: 'Rita desktop' });
     pages.push(['page', page]);
     await page.locator('.trow[data-track-id]').first().waitFor();
-    await page.locator('.trow[data-track-id]').first().dblclick();
+    await page.locator('.trow[data-track-id] .ttl').first().dblclick();
     await waitAudioPlaying(page, 5000);
     const title = await page.locator('#np-title').textContent();
     await page.locator('#play-btn[aria-label="Pause"]').click();

@@ -33,7 +33,7 @@ test('guest joins with the code and hears the same item at the same position', a
     pages.push(['host', host]);
 
     await host.locator('.trow[data-track-id]').nth(2).waitFor();
-    await host.locator('.trow[data-track-id]').nth(2).dblclick();
+    await host.locator('.trow[data-track-id] .ttl').nth(2).dblclick();
     await waitAudioPlaying(host, 5000);
 
     await host.getByRole('button', { name: 'Listen together' }).first().click();

@@ -24,7 +24,7 @@ test('play on A, transfer to B from the device picker: B plays at the live posit
 
     // Play the first catalog song on A.
     await a.locator('.trow[data-track-id]').first().waitFor();
-    await a.locator('.trow[data-track-id]').first().dblclick();
+    await a.locator('.trow[data-track-id] .ttl').first().dblclick();
     await waitAudioPlaying(a, 5000);
     await sleep(1500); // let it run so the live position is well past 0
     await screenshot(a, 'transfer-1-A-playing');
