@@ -20,6 +20,7 @@ pub struct Config {
     pub search: SearchConfig,
     pub history: HistoryConfig,
     pub log: LogConfig,
+    pub catalog: CatalogConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,6 +143,13 @@ pub struct HistoryConfig {
     pub stream_threshold_ms: i64,
     pub popularity_interval_ms: u64,
     pub max_batch_events: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// Largest `limit` accepted by the catalog listings (`GET /v1/tracks`).
+    pub max_page_limit: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -283,6 +291,12 @@ impl Default for HistoryConfig {
             popularity_interval_ms: 300_000,
             max_batch_events: 500,
         }
+    }
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        CatalogConfig { max_page_limit: 50 }
     }
 }
 
@@ -448,6 +462,9 @@ impl Config {
                 "ws.ping_interval_ms",
                 "must be positive and below ws.idle_timeout_ms",
             );
+        }
+        if self.catalog.max_page_limit == 0 {
+            return bad("catalog.max_page_limit", "must be at least 1");
         }
         if self.session.capacity < 1 {
             return bad("session.capacity", "must be at least 1");

@@ -4,6 +4,7 @@ mod common;
 
 mod auth;
 mod cdn;
+mod catalog;
 mod config_cli;
 mod ops;
 mod storage_conformance;
