@@ -32,6 +32,14 @@ export class AudioEngine {
     audio.addEventListener('error', () => this.onError());
     audio.addEventListener('seeking', () => (this.seeking = true));
     audio.addEventListener('seeked', () => (this.seeking = false));
+    audio.addEventListener('loadedmetadata', () => {
+      audio.loop = this.loops();
+      if (this.pendingSeek != null) {
+        const ms = this.pendingSeek;
+        this.pendingSeek = null;
+        this.seekTo(ms);
+      }
+    });
     setInterval(() => this.tick(), 200);
   }
 
@@ -92,7 +100,7 @@ export class AudioEngine {
       this.wantPlaying = false;
       if (!a.paused) a.pause();
       const want = (Number(state.position_ms) || 0) / 1000;
-      if (Math.abs(a.currentTime - want) > 0.3) this.seekTo(want * 1000);
+      if (Math.abs(this.itemPos(want * 1000) - want * 1000) > 300) this.seekTo(want * 1000);
       return;
     }
     this.wantPlaying = true;
@@ -139,6 +147,8 @@ export class AudioEngine {
     this.fallbacks = [...(stream.fallback_urls || [])];
     this.endedFor = null;
     a.playbackRate = 1;
+    a.loop = false;
+    this.pendingSeek = null;
     a.src = stream.url;
     a.load();
   }
@@ -152,12 +162,42 @@ export class AudioEngine {
     }
   }
 
+  // Positions are in item time (what the server counts). A recording shorter than its item (the
+  // demo catalog backs long songs with short excerpts) loops, so item time maps onto it modulo
+  // its length and the song still lasts as long as everyone else thinks it does.
+
+  audioLenMs() {
+    const d = this.audio.duration * 1000;
+    return Number.isFinite(d) && d > 0 ? d : null;
+  }
+
+  loops() {
+    const len = this.audioLenMs();
+    const dur = Number(this.state?.item?.duration_ms) || 0;
+    return len != null && dur > len + 1000;
+  }
+
+  /** Where the audio is, in item time (nearest loop to the live position). */
+  itemPos(live = this.livePosition()) {
+    const cur = this.audio.currentTime * 1000;
+    if (!this.loops()) return cur;
+    const len = this.audioLenMs();
+    const base = Math.floor(live / len) * len + cur;
+    return [base - len, base, base + len].reduce((a, b) => (Math.abs(b - live) < Math.abs(a - live) ? b : a));
+  }
+
   seekTo(ms, onlyIfFar = false) {
     const a = this.audio;
-    const target = Math.max(0, ms) / 1000;
-    if (onlyIfFar && Math.abs(a.currentTime - target) * 1000 < HARD_SEEK_MS) return;
+    ms = Math.max(0, ms);
+    if (a.readyState < 1) {
+      this.pendingSeek = ms; // applied once the length is known
+      return;
+    }
+    if (onlyIfFar && Math.abs(this.itemPos(ms) - ms) < HARD_SEEK_MS) return;
+    const len = this.audioLenMs();
+    const target = this.loops() ? ms % len : ms;
     try {
-      a.currentTime = target;
+      a.currentTime = target / 1000;
     } catch {
       /* not seekable yet: the drift loop retries */
     }
@@ -202,8 +242,14 @@ export class AudioEngine {
       return;
     }
     if (this.seeking || a.readyState < 3) return;
+    const live = this.livePosition(s, now);
+    const dur = Number(s.item?.duration_ms) || 0;
+    if (this.loops() && dur && live >= dur - 50) {
+      this.onEnded(); // a looping excerpt never fires `ended`: the item's time is up
+      return;
+    }
     // Drift: positive when the audio is ahead of the live position.
-    const drift = a.currentTime * 1000 - this.livePosition(s, now);
+    const drift = this.itemPos(live) - live;
     if (Math.abs(drift) > HARD_SEEK_MS) {
       a.playbackRate = 1;
       this.seekTo(this.livePosition(s, now) + AUDIO_LEAD_MS);
@@ -216,7 +262,7 @@ export class AudioEngine {
     const wall = performance.now();
     if (wall - this.lastReport > REPORT_EVERY_MS && this.shouldReport()) {
       this.lastReport = wall;
-      this.sock.send('report_position', { item_id: s.item.item_id, position_ms: Math.round(a.currentTime * 1000), playing: true });
+      this.sock.send('report_position', { item_id: s.item.item_id, position_ms: Math.round(this.itemPos(live)), playing: true });
     }
   }
 
@@ -268,7 +314,7 @@ export class AudioEngine {
       item_id: this.itemId,
       track_id: this.state?.item?.track_id ?? null,
       paused: a.paused,
-      audio_ms: a.currentTime * 1000,
+      audio_ms: this.itemPos(),
       live_ms: this.livePosition(),
       server_now: this.sock.serverNow(),
       offset: this.sock.offset,

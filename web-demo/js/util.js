@@ -96,7 +96,7 @@ export function cover(title, color, size = '') {
     .split(/\s+/)
     .filter(Boolean)
     .slice(0, 2)
-    .map((w) => w[0].toUpperCase())
+    .map((w) => (w.match(/[\p{L}\p{N}]/u) || [''])[0].toUpperCase())
     .join('');
   return h(`div.cover${size ? '.' + size : ''}`, {
     style: { background: `linear-gradient(135deg, ${c}, ${shade(c, -0.45)})` },

@@ -102,7 +102,9 @@ export async function waitAudioPaused(page, timeout = 2000) {
 export function audioSample(page) {
   return page.evaluate(() => {
     const a = document.querySelector('#audio');
-    return { wall: performance.timeOrigin + performance.now(), pos: a.currentTime * 1000, paused: a.paused, track_id: window.segue.engine.debug().track_id, item_id: window.segue.engine.debug().item_id };
+    const d = window.segue.engine.debug();
+    // pos is in item time (a short demo recording loops under a longer song).
+    return { wall: performance.timeOrigin + performance.now(), pos: d.audio_ms, paused: a.paused, track_id: d.track_id, item_id: d.item_id };
   });
 }
 
