@@ -168,6 +168,9 @@ export const artistLine = (t) =>
 export function toast(message, kind = 'info', ms = 4000) {
   const box = $('#toasts');
   if (!box) return;
+  // The same message again (e.g. three "Added to queue") refreshes one toast instead of stacking.
+  for (const old of box.children) if (old.textContent === message && !old.classList.contains('out')) old.remove();
+  while (box.children.length >= 3) box.firstElementChild.remove();
   const el = h(`div.toast.${kind}`, { role: kind === 'error' ? 'alert' : 'status' }, message);
   box.append(el);
   setTimeout(() => {
