@@ -8,3 +8,4 @@ mod catalog;
 mod config_cli;
 mod ops;
 mod storage_conformance;
+mod web;
