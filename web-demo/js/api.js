@@ -96,7 +96,7 @@ export const api = {
   likedTracks: (limit = 50, offset = 0) => api.get('/v1/me/tracks', { limit, offset }),
   like: (ids) => api.put('/v1/me/tracks', { ids }, { ids: ids.join(',') }),
   unlike: (ids) => api.del('/v1/me/tracks', { ids }, { ids: ids.join(',') }),
-  following: () => api.get('/v1/me/following'),
+  following: (kind = 'artist') => api.get('/v1/me/following', { kind }),
   follow: (kind, id) => api.put(`/v1/me/following/${kind}/${encodeURIComponent(id)}`, {}),
   unfollow: (kind, id) => api.del(`/v1/me/following/${kind}/${encodeURIComponent(id)}`),
   recentlyPlayed: (limit = 50) => api.get('/v1/me/player/recently-played', { limit }),

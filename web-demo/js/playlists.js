@@ -4,11 +4,11 @@
 
 import { api, explain } from './api.js';
 import { store } from './store.js';
-import { h, clear, cover, colorFor, toast, icon, normTrack, itemsOf, modal, popupMenu, iconButton, ago } from './util.js';
+import { h, clear, cover, colorFor, toast, icon, itemsOf, modal, popupMenu, iconButton, ago } from './util.js';
 import { trackList, playFrom, queueTracks } from './views.js';
 import { sock } from './app.js';
+import { cachedTrack, fetchTracks, remember } from './tracks.js';
 
-const trackCache = new Map(); // track_id → normalized track
 const newOpId = () => 'op-' + crypto.getRandomValues(new Uint32Array(3)).join('-');
 
 export async function refreshMyPlaylists() {
@@ -76,22 +76,6 @@ export async function acceptInvite(token) {
   }
 }
 
-async function loadTracks(ids) {
-  const missing = [...new Set(ids.filter((id) => !trackCache.has(id)))];
-  let i = 0;
-  const worker = async () => {
-    while (i < missing.length) {
-      const id = missing[i++];
-      try {
-        trackCache.set(id, normTrack(await api.track(id)));
-      } catch {
-        trackCache.set(id, { id, title: 'Unavailable track', artists: [], duration_ms: 0 });
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 6 }, worker));
-}
-
 // ---------- the live playlist page ----------
 
 let live = null;
@@ -133,10 +117,8 @@ class LivePlaylist {
     for (const c of [meta.owner, ...(meta.collaborators || [])]) if (c && typeof c === 'object') store.learnName(c.user_id ?? c.id, c.display_name ?? c.name);
     // REST items (with track objects) seed the cache and the list if the socket is down.
     const restItems = itemsOf(meta.items ?? meta.tracks ?? []);
-    for (const it of restItems) {
-      const t = it.track ? normTrack(it.track) : null;
-      if (t?.id) trackCache.set(t.id, t);
-    }
+    for (const it of restItems) if (it.track) remember(it.track);
+    this.refreshMeta(true);
     this.items = restItems.map((it) => ({ item_id: it.item_id, track_id: it.track_id ?? it.track?.id, added_by: it.added_by, added_at_ms: it.added_at_ms }));
     await this.subscribe(false);
     this.render();
@@ -157,11 +139,17 @@ class LivePlaylist {
     }
   }
 
-  async refreshMeta() {
+  /** Metadata and collaborators (their names label who added and changed what). */
+  async refreshMeta(onlyCollaborators = false) {
     try {
-      const meta = await api.playlist(this.id);
-      this.meta = { ...this.meta, ...meta };
-      for (const c of [meta.owner, ...(meta.collaborators || [])]) if (c && typeof c === 'object') store.learnName(c.user_id ?? c.id, c.display_name ?? c.name);
+      const [meta, collab] = await Promise.all([
+        onlyCollaborators ? null : api.playlist(this.id),
+        api.get(`/v1/playlists/${encodeURIComponent(this.id)}/collaborators`).catch(() => null),
+      ]);
+      if (meta) this.meta = { ...this.meta, ...meta };
+      if (collab) this.meta = { ...this.meta, collaborators: itemsOf(collab) };
+      for (const c of [this.meta.owner, ...(this.meta.collaborators || [])]) if (c && typeof c === 'object') store.learnName(c.user_id ?? c.id, c.display_name ?? c.name);
+      if (onlyCollaborators && collab) this.render();
     } catch {
       /* names stay short ids */
     }
@@ -277,6 +265,8 @@ class LivePlaylist {
   canEdit() {
     const me = String(store.me?.id);
     const m = this.meta;
+    if (m.you && (m.you.owner || m.you.collaborator)) return true;
+    if (m.you) return false;
     const owner = String(m.owner?.id ?? m.owner?.user_id ?? m.owner_id ?? m.owner ?? '');
     if (owner === me) return true;
     if (m.collaborative && (m.collaborators || []).some((c) => String(c.user_id ?? c.id ?? c) === me)) return true;
@@ -286,14 +276,14 @@ class LivePlaylist {
   async render() {
     if (this.closed) return;
     const shownItems = this.items.slice(0, this.shown);
-    await loadTracks(shownItems.map((x) => x.track_id));
+    await fetchTracks(shownItems.map((x) => x.track_id));
     if (this.closed) return;
-    const tracks = shownItems.map((x) => trackCache.get(x.track_id) || { id: x.track_id, title: '…', artists: [], duration_ms: 0 });
+    const tracks = shownItems.map((x) => cachedTrack(x.track_id) || { id: x.track_id, title: '…', artists: [], duration_ms: 0 });
     const m = this.meta;
     const editable = this.canEdit();
     const owner = m.owner?.display_name ?? m.owner_name ?? (m.owner_id || m.owner ? store.nameOf(m.owner?.id ?? m.owner_id ?? m.owner) : null);
     const collaborators = (m.collaborators || []).map((c) => (typeof c === 'object' ? c : { user_id: c }));
-    const total = this.items.reduce((s, x) => s + (trackCache.get(x.track_id)?.duration_ms || 0), 0);
+    const total = this.items.reduce((s, x) => s + (cachedTrack(x.track_id)?.duration_ms || 0), 0);
     const ctx = `segue:playlist:${this.id}`;
     const title = h('h1#playlist-title', { title: editable ? 'Click to rename' : '', style: editable ? { cursor: 'pointer' } : null, on: { click: () => editable && this.rename() } }, this.name || 'Untitled');
     const heroEl = h('div.hero', { style: { '--hero': colorFor(this.id, m.color) } }, cover(this.name, m.color),
@@ -401,7 +391,7 @@ class LivePlaylist {
 }
 
 function songName(trackId) {
-  const t = trackCache.get(trackId);
+  const t = cachedTrack(trackId);
   return t && t.title !== '…' ? `“${t.title}”` : 'a song';
 }
 

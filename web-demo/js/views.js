@@ -6,6 +6,7 @@ import { store } from './store.js';
 import { h, clear, cover, colorFor, fmtTime, toast, icon, iconButton, artistLine, normTrack, itemsOf, popupMenu, ago } from './util.js';
 import { cmd } from './nowbar.js';
 import { addToPlaylist, createPlaylist } from './playlists.js';
+import { hydrate } from './tracks.js';
 
 // ---------- playback from a list ----------
 
@@ -190,11 +191,10 @@ export async function home(view) {
   const genreBox = h('div');
   const tracksBox = h('div', h('div.loading', 'Loading the catalog…'));
   view.append(recentBox, plBox, genreBox, tracksBox);
-  api.recentlyPlayed(12).then((res) => {
+  api.recentlyPlayed(12).then((res) => hydrate(itemsOf(res))).then((list) => {
     const seen = new Set();
     const albums = [];
-    for (const it of itemsOf(res)) {
-      const t = normTrack(it);
+    for (const t of list) {
       if (t.album_id && !seen.has(t.album_id)) {
         seen.add(t.album_id);
         albums.push(t);
@@ -223,7 +223,7 @@ export async function home(view) {
 }
 
 function playlistSub(p) {
-  const n = p.total ?? p.tracks_total ?? p.track_count ?? p.items_total ?? p.tracks?.total;
+  const n = p.item_count ?? p.total ?? p.tracks_total ?? p.track_count ?? p.items_total ?? p.tracks?.total;
   const owner = p.owner?.display_name ?? p.owner_name ?? (p.owner_id && store.nameOf(p.owner_id));
   return [owner ? `By ${owner}` : 'Playlist', n != null ? `${n} song${n === 1 ? '' : 's'}` : null].filter(Boolean).join(' · ');
 }
@@ -294,7 +294,7 @@ export async function artist(view, id) {
     following = f;
     followBtn.textContent = f ? 'Following' : 'Follow';
   };
-  api.following().then((res) => setF(itemsOf(res, 'artists').some((x) => String(x.id ?? x.artist_id) === String(id)) || itemsOf(res).some((x) => (x.type === 'artist' || x.kind === 'artist') && String(x.id) === String(id)))).catch(() => {});
+  api.following('artist').then((res) => setF([...itemsOf(res, 'artists'), ...itemsOf(res)].some((x) => String(x.artist?.id ?? x.id ?? x.artist_id) === String(id)))).catch(() => {});
   followBtn.addEventListener('click', async () => {
     try {
       following ? await api.unfollow('artist', id) : await api.follow('artist', id);
@@ -316,7 +316,7 @@ export async function artist(view, id) {
 export async function liked(view) {
   loading(view);
   const res = await api.likedTracks(50, 0);
-  const tracks = itemsOf(res).map(normTrack);
+  const tracks = await hydrate(itemsOf(res));
   store.set('liked', new Set([...store.liked, ...tracks.map((t) => t.id)]));
   clear(view,
     h('div.hero', { style: { '--hero': '#5038a0' } }, h('div.cover', { style: { background: 'linear-gradient(135deg,#450af5,#c4efd9)' } }, icon('heart')),
@@ -329,7 +329,7 @@ export async function recent(view) {
   loading(view);
   const res = await api.recentlyPlayed(50);
   const items = itemsOf(res);
-  const tracks = items.map(normTrack);
+  const tracks = await hydrate(items);
   clear(view,
     h('div.hero', { style: { '--hero': '#0d72ea' } }, h('div.cover', { style: { background: 'linear-gradient(135deg,#0d72ea,#1ed760)' } }, h('span', '⟲')),
       h('div.hero-text', h('div.kind', 'History'), h('h1', 'Recently played'), h('div.sub', 'What you listened to, newest first'))),
@@ -351,10 +351,10 @@ export async function library(view) {
     ? h('div.grid', store.playlists.map((p) => card({ title: p.name || 'Untitled', sub: playlistSub(p), color: p.color, href: `#/playlist/${encodeURIComponent(p.id)}` })))
     : h('p.muted', 'Create a playlist, or accept an invite to someone else’s.'));
   try {
-    const res = await api.following();
+    const [res, resUsers] = await Promise.all([api.following('artist'), api.following('user').catch(() => null)]);
     let artists = itemsOf(res, 'artists');
-    if (!artists.length) artists = itemsOf(res).filter((x) => (x.type ?? x.kind ?? 'artist') === 'artist');
-    const users = itemsOf(res, 'users');
+    if (!artists.length) artists = itemsOf(res).filter((x) => (x.type ?? x.kind ?? 'artist') === 'artist').map((x) => x.artist ?? x);
+    const users = [...itemsOf(res, 'users'), ...itemsOf(resUsers).map((x) => x.user ?? x)].filter((u) => u && (u.display_name || u.username));
     clear(art,
       artists.length ? h('div.grid', artists.map((a) => card({ title: a.name ?? a.id, sub: 'Artist', round: true, href: `#/artist/${encodeURIComponent(a.id ?? a.artist_id)}` }))) : h('p.muted', 'Follow artists from their page.'),
       users.length ? [h('h2.section', 'People you follow'), h('div.grid', users.map((u) => card({ title: u.display_name ?? u.username ?? u.id, sub: 'Profile', round: true, href: '#/library' })))] : null);
