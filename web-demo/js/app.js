@@ -168,7 +168,16 @@ function applyPlayer(p) {
   // One connection delivers in order, and a snapshot after a reconnect is the truth: take it.
   store.set('player', p);
   engine.update(p);
+  const playing = p.item?.track_id;
+  for (const row of document.querySelectorAll('#view .trow[data-track-id]')) row.classList.toggle('playing', row.dataset.trackId === playing);
 }
+store.on('liked', (liked) => {
+  for (const btn of document.querySelectorAll('#view .trow[data-track-id] .like')) {
+    const on = liked.has(btn.closest('.trow').dataset.trackId);
+    btn.classList.toggle('liked', on);
+    btn.setAttribute('aria-label', on ? 'Remove from Liked Songs' : 'Save to Liked Songs');
+  }
+});
 
 // ---------- routing ----------
 let currentPlaylistView = false;
