@@ -43,6 +43,8 @@ impl ServerHandle {
         let _ = self.shutdown_tx.send(true);
         // Give connection tasks a moment to send their close frames.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // Every user's player is stored before the process goes away.
+        self.state.players.shutdown().await;
         self.server.stop(true).await;
     }
 
@@ -85,6 +87,7 @@ pub async fn run_with_clock(
         storage,
         listen_addr: addr,
         shutdown: shutdown_rx,
+        players: actors::directory::Directory::new(),
         config: config.clone(),
     });
     if config.server.demo {

@@ -1,4 +1,8 @@
 //! Actors: the single writers of live state (one file per actor, its messages beside it).
 
+pub mod directory;
 pub mod playlist_ws;
+pub mod resolve;
 pub mod session_ws;
+pub mod user;
+pub mod user_view;

@@ -18,3 +18,13 @@ pub async fn handle(
 
 /// Called once when the connection ends (after hello succeeded).
 pub fn on_disconnect(_ctx: &Arc<ConnCtx>) {}
+
+/// The track ids of a playlist, in order, for playing it as a player context (`user_id` must be
+/// allowed to read it).
+pub async fn context_tracks(
+    _state: &crate::http::AppState,
+    _user_id: &str,
+    playlist_id: &str,
+) -> crate::error::ApiResult<Vec<String>> {
+    Err(ApiError::not_found(format!("no playlist `{playlist_id}`")))
+}

@@ -22,6 +22,8 @@ pub struct AppState {
     pub listen_addr: SocketAddr,
     /// Flips to true when the server begins shutting down: connections close with 1012.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Every user's actor (devices and player), found from any worker.
+    pub players: crate::actors::directory::Directory,
 }
 
 impl AppState {

@@ -1,0 +1,728 @@
+//! `UserActor`: one per user, the single writer of that user's devices and player. It applies
+//! player commands (the pure `domain::player`), pushes `player_state`/`devices` to every
+//! connected device of the user, pauses after the active device has been gone for the grace
+//! period, coalesces state writes, and passivates when the user has had no connection for a
+//! while.
+
+use super::resolve::{self, Prepared};
+use super::user_view::{self, devices_view, fetch_meta, needed_tracks, player_view, Device};
+use super::user_view::{MetaCache, TrackMeta};
+use crate::domain::player::{apply, ApplyCtx, Command, Effect, Limits, PlayerState};
+use crate::error::{ApiError, ApiResult};
+use crate::http::outbox::{keys, Outbox};
+use crate::http::AppState;
+use crate::protocol::client::PlayerRequest;
+use crate::protocol::codec::encode;
+use crate::protocol::server::{DeviceView, DevicesEvent, PlayerStateView, Welcome};
+use crate::protocol::RequestId;
+use crate::storage::{DeviceRecord, PlayerRecord, Tier};
+use actix::prelude::*;
+use actix_web::web;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct UserActor {
+    app: web::Data<AppState>,
+    user_id: Arc<str>,
+    tier: Tier,
+    player: PlayerState,
+    devices: Vec<Device>,
+    conns: Vec<Conn>,
+    meta: MetaCache,
+    persist: Persist,
+    grace: Option<SpawnHandle>,
+    idle_check: Option<SpawnHandle>,
+    last_activity_ms: i64,
+    passivating: bool,
+}
+
+struct Conn {
+    id: u64,
+    device_id: Arc<str>,
+    outbox: Arc<Outbox>,
+}
+
+#[derive(Default)]
+struct Persist {
+    dirty: bool,
+    urgent: bool,
+    in_flight: bool,
+    timer: bool,
+    last_ms: i64,
+}
+
+/// What an actor starts from (read from storage before it starts).
+pub struct Loaded {
+    player: PlayerState,
+    devices: Vec<Device>,
+    tier: Tier,
+    meta: Vec<Arc<TrackMeta>>,
+    dirty: bool,
+}
+
+/// Reads a user's player and devices. A player that was playing when the server stopped
+/// (or crashed) comes back paused at the position it had reached when last stored.
+pub async fn load(app: &AppState, user_id: &str) -> ApiResult<Loaded> {
+    let storage = &app.storage;
+    let mut dirty = false;
+    let player = match storage.players.load(user_id).await? {
+        None => PlayerState::default(),
+        Some(rec) => {
+            let mut p: PlayerState = serde_json::from_value(rec.state).map_err(|e| {
+                tracing::error!(user_id, error = %e, "stored player state is unreadable");
+                ApiError::internal("stored player state is unreadable")
+            })?;
+            if p.playing {
+                let pos = p.live_position(rec.updated_at_ms);
+                p.playing = false;
+                p.start_at_ms = None;
+                p.position_ms = pos;
+                p.position_at_ms = app.now_ms();
+                p.version += 1;
+                dirty = true;
+            }
+            p
+        }
+    };
+    let devices = storage
+        .players
+        .devices(user_id)
+        .await?
+        .into_iter()
+        .map(|d| Device {
+            id: Arc::from(d.device_id),
+            name: d.name,
+            kind: d.kind,
+            volume: d.volume,
+            last_seen_ms: d.last_seen_ms,
+            conns: 0,
+        })
+        .collect();
+    let tier = storage
+        .accounts
+        .by_id(user_id)
+        .await?
+        .map_or(Tier::Free, |a| a.tier);
+    let meta = fetch_meta(app, needed_tracks(&player)).await?;
+    Ok(Loaded {
+        player,
+        devices,
+        tier,
+        meta,
+        dirty,
+    })
+}
+
+/// A device connected (after `hello`). The actor pushes `welcome` into the outbox itself so that
+/// it is queued before any later `player_state`.
+#[derive(Message)]
+#[rtype(result = "ApiResult<()>")]
+pub struct Connect {
+    pub conn_id: u64,
+    pub device_id: Arc<str>,
+    pub name: String,
+    pub kind: String,
+    pub outbox: Arc<Outbox>,
+    pub hello_id: Option<RequestId>,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Disconnect {
+    pub conn_id: u64,
+}
+
+/// A player command from a device (`issuer`) or from REST (`None`).
+#[derive(Message)]
+#[rtype(result = "ApiResult<Value>")]
+pub struct Cmd {
+    pub issuer: Option<Arc<str>>,
+    pub req: PlayerRequest,
+    pub expected_version: Option<u64>,
+}
+
+#[derive(Message)]
+#[rtype(result = "(PlayerStateView, Vec<DeviceView>)")]
+pub struct GetView;
+
+/// The queue followed by the next context items, for `GET /v1/me/player/queue`.
+#[derive(Message)]
+#[rtype(result = "ApiResult<Value>")]
+pub struct GetQueue;
+
+/// Store the state now and stop (server shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Flush;
+
+/// What to push after a command.
+#[derive(Default, Clone, Copy)]
+struct Publish {
+    player: bool,
+    devices: bool,
+    urgent: bool,
+}
+
+impl UserActor {
+    pub fn new(app: web::Data<AppState>, user_id: Arc<str>, l: Loaded) -> Self {
+        let now = app.now_ms();
+        UserActor {
+            user_id,
+            tier: l.tier,
+            player: l.player,
+            devices: l.devices,
+            conns: Vec::new(),
+            meta: l
+                .meta
+                .into_iter()
+                .map(|m| (m.track.id.clone(), m))
+                .collect(),
+            persist: Persist {
+                dirty: l.dirty,
+                urgent: l.dirty,
+                ..Persist::default()
+            },
+            grace: None,
+            idle_check: None,
+            last_activity_ms: now,
+            passivating: false,
+            app,
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        let c = &self.app.config.player;
+        Limits {
+            max_queue: c.max_queue,
+            max_context_tracks: c.max_context_tracks,
+            previous_restart_threshold_ms: c.previous_restart_threshold_ms,
+        }
+    }
+
+    fn is_online(&self, device_id: &str) -> bool {
+        self.devices
+            .iter()
+            .any(|d| &*d.id == device_id && d.conns > 0)
+    }
+
+    fn view(&self) -> PlayerStateView {
+        player_view(
+            &self.app,
+            &self.user_id,
+            self.tier,
+            &self.player,
+            &self.meta,
+        )
+    }
+
+    /// Applies a domain command; returns the ack result and what to publish.
+    fn run(
+        &mut self,
+        cmd: Command,
+        issuer: Option<&str>,
+        expected_version: Option<u64>,
+    ) -> ApiResult<(Value, Publish)> {
+        let limits = self.limits();
+        let now = self.app.now_ms();
+        let devices = &self.devices;
+        let online = |d: &str| devices.iter().any(|x| &*x.id == d && x.conns > 0);
+        let ctx = ApplyCtx {
+            issuer,
+            is_online: &online,
+            limits: &limits,
+            random: rand::random(),
+            start_lead_ms: None,
+        };
+        let volume_before = self.player.volume;
+        let effects = apply(&mut self.player, cmd, expected_version, now, &ctx)?;
+        let mut publish = Publish::default();
+        let mut result = json!({});
+        for e in effects {
+            match e {
+                Effect::Changed { urgent } => {
+                    publish.player = true;
+                    publish.urgent = urgent;
+                }
+                Effect::ActiveDeviceChanged => {
+                    publish.devices = true;
+                    // The new device takes over the player's volume.
+                    let (active, vol) = (self.player.active_device_id.clone(), self.player.volume);
+                    if let Some(d) = self
+                        .devices
+                        .iter_mut()
+                        .find(|d| Some(&*d.id) == active.as_deref())
+                    {
+                        d.volume = vol;
+                    }
+                }
+                Effect::QueueAdded(ids) => {
+                    result["item_ids"] =
+                        json!(ids.iter().map(|i| i.to_string()).collect::<Vec<_>>());
+                }
+                Effect::ItemChanged => {}
+            }
+        }
+        if self.player.volume != volume_before {
+            publish.devices = true;
+        }
+        result["version"] = json!(self.player.version);
+        Ok((result, publish))
+    }
+
+    fn execute(
+        &mut self,
+        p: Prepared,
+        issuer: Option<&str>,
+        expected_version: Option<u64>,
+    ) -> ApiResult<(Value, Publish)> {
+        match p {
+            Prepared::Domain(cmd) => self.run(cmd, issuer, expected_version),
+            Prepared::Volume { volume, device_id } => {
+                let active = self.player.active_device_id.clone();
+                match device_id {
+                    Some(d) if active.as_deref() != Some(d.as_str()) => {
+                        if let Some(ev) = expected_version.filter(|v| *v != self.player.version) {
+                            return Err(crate::domain::DomainError::Conflict {
+                                expected: ev,
+                                current: self.player.version,
+                            }
+                            .into());
+                        }
+                        let dev = self
+                            .devices
+                            .iter_mut()
+                            .find(|x| *x.id == *d)
+                            .ok_or_else(|| ApiError::not_found(format!("no device `{d}`")))?;
+                        dev.volume = volume;
+                        let rec = self.device_record(&d);
+                        self.store_device(rec);
+                        let publish = Publish {
+                            devices: true,
+                            ..Publish::default()
+                        };
+                        Ok((json!({"version": self.player.version}), publish))
+                    }
+                    _ => self.run(Command::SetVolume { volume }, issuer, expected_version),
+                }
+            }
+        }
+    }
+
+    fn device_record(&self, device_id: &str) -> Option<DeviceRecord> {
+        let d = self.devices.iter().find(|d| &*d.id == device_id)?;
+        Some(DeviceRecord {
+            user_id: self.user_id.to_string(),
+            device_id: d.id.to_string(),
+            name: d.name.clone(),
+            kind: d.kind.clone(),
+            volume: d.volume,
+            last_seen_ms: d.last_seen_ms,
+        })
+    }
+
+    fn store_device(&self, rec: Option<DeviceRecord>) {
+        let Some(rec) = rec else { return };
+        let storage = self.app.storage.clone();
+        actix::spawn(async move {
+            if let Err(e) = storage.players.upsert_device(rec).await {
+                tracing::warn!(error = %e, "cannot store a device");
+            }
+        });
+    }
+
+    fn push_all(&self, key: u32, frame: &bytes::Bytes) {
+        for c in &self.conns {
+            c.outbox.push_keyed(key, frame.clone());
+        }
+    }
+
+    fn push_devices(&self) {
+        let devices = devices_view(&self.devices, &self.player);
+        let frame = encode(&DevicesEvent {
+            ty: "devices",
+            devices: &devices,
+        });
+        self.push_all(keys::DEVICES, &frame);
+    }
+
+    fn publish(&mut self, ctx: &mut Context<Self>, p: Publish) {
+        if p.player {
+            let frame = encode(&self.view());
+            self.push_all(keys::PLAYER_STATE, &frame);
+            self.schedule_persist(ctx, p.urgent);
+            self.check_grace(ctx);
+        }
+        if p.devices {
+            self.push_devices();
+        }
+        // Keep metadata only for what the views show (plus a little slack).
+        let needed = needed_tracks(&self.player);
+        if self.meta.len() > needed.len() + 64 {
+            self.meta.retain(|k, _| needed.contains(k));
+        }
+    }
+
+    fn missing_meta(&self) -> Vec<String> {
+        needed_tracks(&self.player)
+            .into_iter()
+            .filter(|t| !self.meta.contains_key(t))
+            .collect()
+    }
+
+    // ---- persistence: coalesced, one write in flight, urgent changes written at once ----
+
+    fn schedule_persist(&mut self, ctx: &mut Context<Self>, urgent: bool) {
+        self.persist.dirty = true;
+        self.persist.urgent |= urgent;
+        if self.persist.in_flight || self.persist.timer {
+            return;
+        }
+        let now = self.app.now_ms();
+        let wait = (self.persist.last_ms + self.app.config.player.persist_coalesce_ms as i64) - now;
+        if self.persist.urgent || wait <= 0 {
+            self.start_persist(ctx);
+        } else {
+            self.persist.timer = true;
+            ctx.run_later(Duration::from_millis(wait as u64), |act, ctx| {
+                act.persist.timer = false;
+                if act.persist.dirty && !act.persist.in_flight {
+                    act.start_persist(ctx);
+                }
+            });
+        }
+    }
+
+    fn record(&self) -> ApiResult<PlayerRecord> {
+        Ok(PlayerRecord {
+            user_id: self.user_id.to_string(),
+            version: self.player.version,
+            state: serde_json::to_value(&self.player)
+                .map_err(|e| ApiError::internal(format!("cannot encode player state: {e}")))?,
+            updated_at_ms: self.app.now_ms(),
+        })
+    }
+
+    fn start_persist(&mut self, ctx: &mut Context<Self>) {
+        let Ok(rec) = self.record() else { return };
+        self.persist.dirty = false;
+        self.persist.urgent = false;
+        self.persist.in_flight = true;
+        let storage = self.app.storage.clone();
+        ctx.spawn(
+            async move { storage.players.save(rec).await }
+                .into_actor(self)
+                .map(|res, act, ctx| {
+                    act.persist.in_flight = false;
+                    act.persist.last_ms = act.app.now_ms();
+                    match res {
+                        Ok(()) | Err(crate::error::StorageError::Conflict(_)) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot store player state; will retry");
+                            act.persist.dirty = true;
+                        }
+                    }
+                    if act.persist.dirty {
+                        let urgent = act.persist.urgent;
+                        act.schedule_persist(ctx, urgent);
+                    }
+                }),
+        );
+    }
+
+    // ---- timers: disconnect grace and passivation ----
+
+    /// Pauses after the grace period when the active device is offline while playing.
+    fn check_grace(&mut self, ctx: &mut Context<Self>) {
+        let active_offline = self
+            .player
+            .active_device_id
+            .as_deref()
+            .is_some_and(|d| !self.is_online(d));
+        if active_offline && self.player.playing {
+            if self.grace.is_none() {
+                let grace = Duration::from_millis(self.app.config.player.disconnect_grace_ms);
+                self.grace = Some(ctx.run_later(grace, |act, ctx| {
+                    act.grace = None;
+                    let still = act
+                        .player
+                        .active_device_id
+                        .as_deref()
+                        .is_some_and(|d| !act.is_online(d));
+                    if still && act.player.playing {
+                        if let Ok((_, p)) = act.run(Command::Pause, None, None) {
+                            act.publish(ctx, p);
+                        }
+                    }
+                }));
+            }
+        } else if let Some(h) = self.grace.take() {
+            ctx.cancel_future(h);
+        }
+    }
+
+    fn check_idle(&mut self, ctx: &mut Context<Self>, after_ms: u64) {
+        if !self.conns.is_empty() || self.idle_check.is_some() || self.passivating {
+            return;
+        }
+        self.idle_check = Some(ctx.run_later(Duration::from_millis(after_ms), |act, ctx| {
+            act.idle_check = None;
+            if !act.conns.is_empty() {
+                return;
+            }
+            let limit = act.app.config.player.passivate_after_ms as i64;
+            let idle = act.app.now_ms() - act.last_activity_ms;
+            if idle >= limit {
+                act.passivate(ctx);
+            } else {
+                act.check_idle(ctx, (limit - idle).max(1) as u64);
+            }
+        }));
+    }
+
+    /// Stores the state, leaves the directory and stops.
+    fn passivate(&mut self, ctx: &mut Context<Self>) {
+        self.passivating = true;
+        let tx = self.app.players.begin_stop(&self.user_id, &ctx.address());
+        let rec = self.record();
+        let storage = self.app.storage.clone();
+        ctx.wait(
+            async move {
+                if let Ok(rec) = rec {
+                    if let Err(e) = storage.players.save(rec).await {
+                        tracing::warn!(error = %e, "cannot store player state on passivation");
+                    }
+                }
+            }
+            .into_actor(self)
+            .map(move |_, act, ctx| {
+                act.app.players.end_stop(&act.user_id, tx);
+                ctx.stop();
+            }),
+        );
+    }
+
+    fn touch(&mut self) {
+        self.last_activity_ms = self.app.now_ms();
+    }
+}
+
+impl Actor for UserActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.persist.dirty {
+            self.schedule_persist(ctx, true);
+        }
+        let after = self.app.config.player.passivate_after_ms;
+        self.check_idle(ctx, after);
+    }
+}
+
+impl Handler<Connect> for UserActor {
+    type Result = ApiResult<()>;
+
+    fn handle(&mut self, m: Connect, ctx: &mut Context<Self>) -> ApiResult<()> {
+        if self.passivating {
+            return Err(ApiError::unavailable("the player is restarting, try again"));
+        }
+        self.touch();
+        let now = self.app.now_ms();
+        if !self.devices.iter().any(|d| d.id == m.device_id) {
+            if self.devices.len() >= self.app.config.player.max_devices {
+                // Make room by forgetting the device unseen for longest (never an online one).
+                let oldest = self
+                    .devices
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| {
+                        d.conns == 0 && self.player.active_device_id.as_deref() != Some(&*d.id)
+                    })
+                    .min_by_key(|(_, d)| d.last_seen_ms)
+                    .map(|(i, _)| i);
+                let Some(i) = oldest else {
+                    return Err(ApiError::forbidden(format!(
+                        "at most {} devices per user",
+                        self.app.config.player.max_devices
+                    )));
+                };
+                let gone = self.devices.remove(i);
+                let (storage, uid) = (self.app.storage.clone(), self.user_id.clone());
+                actix::spawn(async move {
+                    let _ = storage.players.remove_device(&uid, &gone.id).await;
+                });
+            }
+            self.devices.push(Device {
+                id: m.device_id.clone(),
+                name: String::new(),
+                kind: String::new(),
+                volume: 100,
+                last_seen_ms: now,
+                conns: 0,
+            });
+        }
+        if let Some(d) = self.devices.iter_mut().find(|d| d.id == m.device_id) {
+            d.name = m.name;
+            d.kind = m.kind;
+            d.last_seen_ms = now;
+            d.conns = d.conns.saturating_add(1);
+        }
+        self.store_device(self.device_record(&m.device_id));
+        self.conns.push(Conn {
+            id: m.conn_id,
+            device_id: m.device_id.clone(),
+            outbox: m.outbox.clone(),
+        });
+        if let Some(h) = self.idle_check.take() {
+            ctx.cancel_future(h);
+        }
+        self.check_grace(ctx);
+        let view = self.view();
+        let devices = devices_view(&self.devices, &self.player);
+        m.outbox.push(encode(&Welcome {
+            ty: "welcome",
+            id: m.hello_id.as_ref(),
+            user_id: &self.user_id,
+            device_id: &m.device_id,
+            server_time_ms: now,
+            player: &view,
+            devices: &devices,
+            session: None,
+        }));
+        let frame = encode(&DevicesEvent {
+            ty: "devices",
+            devices: &devices,
+        });
+        for c in self.conns.iter().filter(|c| c.id != m.conn_id) {
+            c.outbox.push_keyed(keys::DEVICES, frame.clone());
+        }
+        Ok(())
+    }
+}
+
+impl Handler<Disconnect> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, m: Disconnect, ctx: &mut Context<Self>) {
+        let Some(i) = self.conns.iter().position(|c| c.id == m.conn_id) else {
+            return;
+        };
+        let conn = self.conns.swap_remove(i);
+        self.touch();
+        let now = self.app.now_ms();
+        if let Some(d) = self.devices.iter_mut().find(|d| d.id == conn.device_id) {
+            d.conns = d.conns.saturating_sub(1);
+            d.last_seen_ms = now;
+            if d.conns == 0 {
+                self.push_devices();
+            }
+        }
+        self.check_grace(ctx);
+        let after = self.app.config.player.passivate_after_ms;
+        self.check_idle(ctx, after);
+    }
+}
+
+impl Handler<Cmd> for UserActor {
+    type Result = AtomicResponse<Self, ApiResult<Value>>;
+
+    fn handle(&mut self, m: Cmd, _ctx: &mut Context<Self>) -> Self::Result {
+        self.touch();
+        if self.passivating {
+            let err = Err(ApiError::unavailable("the player is restarting, try again"));
+            return AtomicResponse::new(Box::pin(actix::fut::ready(err)));
+        }
+        let (app, uid) = (self.app.clone(), self.user_id.clone());
+        let Cmd {
+            issuer,
+            req,
+            expected_version,
+        } = m;
+        let fut = async move { resolve::prepare(&app, &uid, req).await }
+            .into_actor(self)
+            .then(move |prepared, act, _ctx| {
+                let result =
+                    prepared.and_then(|p| act.execute(p, issuer.as_deref(), expected_version));
+                let missing = act.missing_meta();
+                let app = act.app.clone();
+                async move {
+                    let meta = if missing.is_empty() {
+                        Ok(vec![])
+                    } else {
+                        fetch_meta(&app, missing).await
+                    };
+                    (result, meta)
+                }
+                .into_actor(act)
+            })
+            .map(|(result, meta), act, ctx| {
+                for m in meta.unwrap_or_default() {
+                    act.meta.insert(m.track.id.clone(), m);
+                }
+                let (value, publish) = result?;
+                act.publish(ctx, publish);
+                Ok(value)
+            });
+        AtomicResponse::new(Box::pin(fut))
+    }
+}
+
+impl Handler<GetView> for UserActor {
+    type Result = MessageResult<GetView>;
+
+    fn handle(&mut self, _: GetView, ctx: &mut Context<Self>) -> Self::Result {
+        self.touch();
+        self.check_idle(ctx, self.app.config.player.passivate_after_ms);
+        MessageResult((self.view(), devices_view(&self.devices, &self.player)))
+    }
+}
+
+/// Upcoming context items shown after the queue by `GET /v1/me/player/queue`.
+const QUEUE_PREVIEW: usize = 20;
+
+impl Handler<GetQueue> for UserActor {
+    type Result = AtomicResponse<Self, ApiResult<Value>>;
+
+    fn handle(&mut self, _: GetQueue, _ctx: &mut Context<Self>) -> Self::Result {
+        self.touch();
+        let upcoming = self.player.upcoming_context(QUEUE_PREVIEW);
+        let missing: Vec<String> = upcoming
+            .iter()
+            .map(|e| e.track_id.clone())
+            .filter(|t| !self.meta.contains_key(t))
+            .collect();
+        let app = self.app.clone();
+        let fut = async move { fetch_meta(&app, missing).await }
+            .into_actor(self)
+            .map(move |meta, act, _| {
+                for m in meta? {
+                    act.meta.insert(m.track.id.clone(), m);
+                }
+                let view = act.view();
+                let mut queue = view.queue.clone();
+                queue.extend(upcoming.iter().map(|e| user_view::item_view(e, &act.meta)));
+                Ok(json!({"currently_playing": view.item, "queue": queue}))
+            });
+        AtomicResponse::new(Box::pin(fut))
+    }
+}
+
+impl Handler<Flush> for UserActor {
+    type Result = AtomicResponse<Self, ()>;
+
+    fn handle(&mut self, _: Flush, _ctx: &mut Context<Self>) -> Self::Result {
+        self.passivating = true;
+        let rec = self.record();
+        let storage = self.app.storage.clone();
+        let fut = async move {
+            if let Ok(rec) = rec {
+                if let Err(e) = storage.players.save(rec).await {
+                    tracing::warn!(error = %e, "cannot store player state at shutdown");
+                }
+            }
+        }
+        .into_actor(self)
+        .map(|_, _, ctx| ctx.stop());
+        AtomicResponse::new(Box::pin(fut))
+    }
+}

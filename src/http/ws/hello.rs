@@ -1,0 +1,93 @@
+//! The first frame of a connection: `hello {token, protocol, device}` -> `welcome`.
+
+use super::{Conn, Stop};
+use crate::actors::user::Connect;
+use crate::error::{ApiError, ErrorCode};
+use crate::http::conn::ConnCtx;
+use crate::http::outbox::close;
+use crate::protocol::client::{Envelope, Hello};
+use crate::protocol::{codec, PROTOCOL_VERSION};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Longest accepted `device.id` and `device.name`.
+pub const MAX_DEVICE_ID: usize = 64;
+pub const MAX_DEVICE_NAME: usize = 100;
+
+static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Conn {
+    /// Handles the first frame. Any failure answers with an `error` and closes with 4001.
+    pub(super) async fn on_hello(&mut self, env: Envelope<'_>, text: &str) -> Option<Stop> {
+        match self.hello(&env, text).await {
+            Ok(()) => None,
+            Err(e) => {
+                self.last_words = Some(codec::error(env.id.as_ref(), &e));
+                let code = match e.code {
+                    ErrorCode::Unavailable | ErrorCode::Internal => 1011,
+                    _ => close::UNAUTHORIZED,
+                };
+                Some(Stop::Close(code, "hello failed"))
+            }
+        }
+    }
+
+    async fn hello(&mut self, env: &Envelope<'_>, text: &str) -> Result<(), ApiError> {
+        if env.ty != "hello" {
+            return Err(ApiError::unauthorized(format!(
+                "the first message must be hello, not `{}`",
+                env.ty
+            )));
+        }
+        let h: Hello = codec::decode_body(text)?;
+        if h.protocol != PROTOCOL_VERSION {
+            return Err(ApiError::bad_request(format!(
+                "protocol {} is not supported (this server speaks {PROTOCOL_VERSION})",
+                h.protocol
+            )));
+        }
+        let d = &h.device;
+        if d.id.is_empty() || d.id.len() > MAX_DEVICE_ID || d.id.chars().any(char::is_control) {
+            return Err(ApiError::bad_request(format!(
+                "device.id must be 1..{MAX_DEVICE_ID} printable characters"
+            )));
+        }
+        if d.name.chars().count() > MAX_DEVICE_NAME || d.name.chars().any(char::is_control) {
+            return Err(ApiError::bad_request(format!(
+                "device.name must be at most {MAX_DEVICE_NAME} printable characters"
+            )));
+        }
+        let claims = self
+            .state
+            .tokens
+            .verify(h.token.trim(), self.state.now_ms())
+            .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+        let user_id: Arc<str> = Arc::from(claims.user_id);
+        let device_id: Arc<str> = Arc::from(h.device.id.as_str());
+        let ctx = Arc::new(ConnCtx::new(
+            NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed),
+            user_id.clone(),
+            device_id.clone(),
+            self.outbox.clone(),
+            self.state.clone(),
+        ));
+        let addr = crate::actors::directory::user_actor(&self.state, &user_id).await?;
+        let name = if h.device.name.is_empty() {
+            h.device.kind.as_str().to_string()
+        } else {
+            h.device.name
+        };
+        addr.send(Connect {
+            conn_id: ctx.conn_id,
+            device_id,
+            name,
+            kind: h.device.kind.as_str().to_string(),
+            outbox: self.outbox.clone(),
+            hello_id: env.id.clone(),
+        })
+        .await
+        .map_err(|_| ApiError::unavailable("the player is restarting, try again"))??;
+        self.ctx = Some(ctx);
+        Ok(())
+    }
+}
