@@ -9,7 +9,7 @@ import path from 'node:path';
 import { baseUrl } from './server-ctl.mjs';
 
 export const BASE = () => baseUrl();
-const ARTIFACTS = () => process.env.SEGUE_ARTIFACTS || path.join(os.tmpdir(), 'segue-web-artifacts');
+const ARTIFACTS = () => process.env.E2E_ARTIFACTS || path.join(os.tmpdir(), 'segue-web-artifacts');
 
 export async function launch() {
   // playwright-core gives every launch a fresh temporary user-data-dir (and removes it on close);

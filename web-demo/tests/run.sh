@@ -5,7 +5,8 @@
 #
 #   bash web-demo/tests/run.sh [test files...]
 #
-# SEGUE_SERVER_CMD overrides the server command (it must listen on $SEGUE_URL's port).
+# E2E_SERVER_CMD overrides the server command ({port} is replaced by the chosen port). The
+# variables here avoid the SEGUE_ prefix: Segue reads SEGUE_* as configuration.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,7 +29,7 @@ if [ ! -d node_modules/playwright-core ]; then
 fi
 
 bin="$root/target/debug/segue"
-if [ -z "${SEGUE_SERVER_CMD:-}" ]; then
+if [ -z "${E2E_SERVER_CMD:-}" ]; then
   # Cheap when up to date; never test a stale binary.
   (cd "$root" && cargo build --quiet --bin segue)
 fi
@@ -36,24 +37,26 @@ fi
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 work="$(mktemp -d "${TMPDIR:-/tmp}/segue-web-tests.XXXXXX")"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-export SEGUE_URL="http://127.0.0.1:$port"
-export SEGUE_DATA_DIR="$work/data"
-export SEGUE_PID_FILE="$work/server.pid"
-export SEGUE_LOG="$work/server.log"
-export SEGUE_ARTIFACTS="${SEGUE_ARTIFACTS:-$root/test-artifacts/web/$stamp}"
-export SEGUE_SERVER_CMD="${SEGUE_SERVER_CMD:-$bin serve --demo --listen 127.0.0.1:$port --data-dir $SEGUE_DATA_DIR}"
-export SEGUE_SERVER_CMD="${SEGUE_SERVER_CMD//\{port\}/$port}"
+export E2E_URL="http://127.0.0.1:$port"
+export E2E_DATA_DIR="$work/data"
+export E2E_PID_FILE="$work/server.pid"
+export E2E_LOG="$work/server.log"
+export E2E_ARTIFACTS="${E2E_ARTIFACTS:-$root/test-artifacts/web/$stamp}"
+export E2E_SERVER_CMD="${E2E_SERVER_CMD:-$bin serve --demo --listen 127.0.0.1:$port --data-dir $E2E_DATA_DIR}"
+# The server's own logs: informative but not chatty.
+export SEGUE_LOG="${SEGUE_LOG:-info,segue::http=warn}"
+export E2E_SERVER_CMD="${E2E_SERVER_CMD//\{port\}/$port}"
 export CHROMIUM="$browser"
-mkdir -p "$SEGUE_ARTIFACTS"
+mkdir -p "$E2E_ARTIFACTS"
 
 cleanup() {
   node server-ctl.mjs stop || true
-  cp "$SEGUE_LOG" "$SEGUE_ARTIFACTS/server.log" 2>/dev/null || true
+  cp "$E2E_LOG" "$E2E_ARTIFACTS/server.log" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-echo "starting segue at $SEGUE_URL (data: $SEGUE_DATA_DIR)"
+echo "starting segue at $E2E_URL (data: $E2E_DATA_DIR)"
 node server-ctl.mjs start
 
 files=("$@")
@@ -64,5 +67,5 @@ set +e
 node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
 status=$?
 set -e
-echo "screenshots: $SEGUE_ARTIFACTS"
+echo "screenshots: $E2E_ARTIFACTS"
 exit $status

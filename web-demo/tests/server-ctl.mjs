@@ -1,5 +1,5 @@
 // Starts, stops and restarts the Segue server the browser tests run against. The server is the
-// real binary (`SEGUE_SERVER_CMD`, set by run.sh); its pid lives in `SEGUE_PID_FILE` so that the
+// real binary (`E2E_SERVER_CMD`, set by run.sh); its pid lives in `E2E_PID_FILE` so that the
 // restart test and run.sh's cleanup act on the same process.
 //
 //   node server-ctl.mjs start|stop|restart
@@ -13,11 +13,11 @@ const env = (k) => {
   return v;
 };
 
-export const baseUrl = () => env('SEGUE_URL');
+export const baseUrl = () => env('E2E_URL');
 
 function readPid() {
   try {
-    const pid = Number(fs.readFileSync(env('SEGUE_PID_FILE'), 'utf8').trim());
+    const pid = Number(fs.readFileSync(env('E2E_PID_FILE'), 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;
@@ -48,14 +48,14 @@ export async function waitReady(timeoutMs = 60_000) {
     }
     await sleep(100);
   }
-  throw new Error(`server not ready after ${timeoutMs} ms (${last}); see ${process.env.SEGUE_LOG}`);
+  throw new Error(`server not ready after ${timeoutMs} ms (${last}); see ${process.env.E2E_LOG}`);
 }
 
 export async function start() {
-  const log = fs.openSync(env('SEGUE_LOG'), 'a');
-  const child = spawn('bash', ['-c', `exec ${env('SEGUE_SERVER_CMD')}`], { detached: true, stdio: ['ignore', log, log] });
+  const log = fs.openSync(env('E2E_LOG'), 'a');
+  const child = spawn('bash', ['-c', `exec ${env('E2E_SERVER_CMD')}`], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
-  fs.writeFileSync(env('SEGUE_PID_FILE'), String(child.pid));
+  fs.writeFileSync(env('E2E_PID_FILE'), String(child.pid));
   await waitReady();
   return child.pid;
 }
