@@ -3,10 +3,11 @@
 // repeat, and which device is playing (remote control when it is not this tab).
 
 import { store } from './store.js';
-import { api, explain } from './api.js';
+import { explain } from './api.js';
 import { h, $, clear, cover, colorFor, fmtTime, toast, icon, iconButton, artistLine, normTrack } from './util.js';
 import { openPanel, togglePanel } from './panels.js';
 import { toggleLike } from './views.js';
+import { albumColor, loadAlbumColor, trackCover } from './tracks.js';
 
 let sock, engine;
 
@@ -22,24 +23,6 @@ export async function cmd(type, fields = {}) {
 
 function humanCommand(t) {
   return { play: 'Could not play', transfer: 'Could not switch device', queue_add: 'Could not add to queue', seek: 'Could not seek' }[t] || 'Could not do that';
-}
-
-const albumColors = new Map();
-async function colorOf(item) {
-  const t = normTrack(item);
-  if (t.color) return t.color;
-  const id = t.album_id;
-  if (!id) return colorFor(t.title);
-  if (!albumColors.has(id)) {
-    albumColors.set(id, null);
-    try {
-      const a = await api.album(id);
-      albumColors.set(id, a?.color || null);
-    } catch {
-      /* keep the hash colour */
-    }
-  }
-  return colorFor(t.album_title || id, albumColors.get(id));
 }
 
 export function initNowBar(s, e) {
@@ -65,16 +48,16 @@ function render() {
     document.documentElement.style.setProperty('--np-color', '#2a2a2a');
   } else {
     const liked = store.liked.has(item.id);
-    const c = colorFor(item.album_title || item.title, item.color ?? albumColors.get(item.album_id));
-    document.documentElement.style.setProperty('--np-color', c);
-    if (!item.color && item.album_id && !albumColors.has(item.album_id)) {
+    const known = item.color ?? albumColor(item.album_id);
+    document.documentElement.style.setProperty('--np-color', colorFor(item.album_title || item.title, known));
+    if (!known && item.album_id) {
       // First time this album shows: fetch its colour, then draw again with it.
-      colorOf(p.item).then(() => {
-        if (store.player?.item?.item_id === p.item.item_id) render();
+      loadAlbumColor(item.album_id).then((c) => {
+        if (c && store.player?.item?.item_id === p.item.item_id) render();
       });
     }
     clear(left,
-      item.album_id ? h('a', { href: `#/album/${encodeURIComponent(item.album_id)}`, title: item.album_title }, cover(item.album_title || item.title, item.color ?? albumColors.get(item.album_id))) : cover(item.title),
+      item.album_id ? h('a', { href: `#/album/${encodeURIComponent(item.album_id)}`, title: item.album_title }, trackCover(item)) : cover(item.title),
       h('div.np-meta',
         h('div.np-title', { id: 'np-title' }, item.explicit ? h('span.explicit', 'E') : null, item.title),
         h('div.np-artist', artistLine(item)),

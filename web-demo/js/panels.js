@@ -6,6 +6,7 @@ import { store } from './store.js';
 import { explain } from './api.js';
 import { h, $, clear, cover, toast, icon, iconButton, artistLine, normTrack, colorFor, popupMenu } from './util.js';
 import { cmd } from './nowbar.js';
+import { trackCover } from './tracks.js';
 
 let sock, engine;
 let current = null; // 'queue' | 'devices' | 'session' | null
@@ -46,7 +47,7 @@ function itemRow(it, { current: isCurrent = false, draggable = false, index = 0 
   const by = it.added_by_name || it.added_by_display_name || (it.added_by ? store.nameOf(it.added_by) : null);
   const row = h(`div.qitem${isCurrent ? '.current' : ''}`, { dataset: { itemId: it.item_id ?? '' }, draggable: draggable ? 'true' : null },
     draggable ? h('span.drag', { title: 'Drag to reorder' }, icon('drag')) : h('span'),
-    cover(t.album_title || t.title, t.color),
+    trackCover(t),
     h('div', { style: { minWidth: 0 } },
       h('div.t', t.title),
       h('div.s', artistLine(t), by && store.session ? [' · ', h('span.by', `added by ${by}`)] : null)),

@@ -3,7 +3,7 @@
 // GET /v1/tracks/{id}, a few at a time.
 
 import { api } from './api.js';
-import { normTrack } from './util.js';
+import { normTrack, cover } from './util.js';
 
 const cache = new Map(); // track_id → normalized full track
 const inflight = new Map();
@@ -52,4 +52,36 @@ export async function hydrate(list) {
   const tracks = list.map((x) => remember(x)).filter(Boolean);
   await fetchTracks(tracks.filter((t) => !complete(t)).map((t) => t.id));
   return tracks.map((t) => (complete(t) ? t : { ...t, ...(cache.get(t.id) || {}) }));
+}
+
+// ---------- album colours (player items carry the album without its colour) ----------
+
+const albumColors = new Map(); // album_id → '#rrggbb' | null (known to have none)
+const albumInflight = new Map();
+
+export const albumColor = (id) => albumColors.get(id) ?? null;
+
+export function loadAlbumColor(id) {
+  if (!id || albumColors.has(id)) return Promise.resolve(albumColor(id));
+  if (!albumInflight.has(id)) {
+    albumInflight.set(id, api.album(id).then(
+      (a) => albumColors.set(id, a?.color || null),
+      () => albumColors.set(id, null),
+    ).then(() => {
+      albumInflight.delete(id);
+      return albumColor(id);
+    }));
+  }
+  return albumInflight.get(id);
+}
+
+/** A cover for a track; when only the album id is known, it takes the album's colour on arrival. */
+export function trackCover(t) {
+  const el = cover(t.album_title || t.title, t.color ?? albumColor(t.album_id));
+  if (!t.color && t.album_id && !albumColors.has(t.album_id)) {
+    loadAlbumColor(t.album_id).then((c) => {
+      if (c) el.replaceWith(cover(t.album_title || t.title, c));
+    });
+  }
+  return el;
 }
