@@ -88,11 +88,14 @@ pub async fn run_with_clock(
         listen_addr: addr,
         shutdown: shutdown_rx,
         players: actors::directory::Directory::new(),
+        sessions: actors::session_dir::SessionDirectory::new(&config),
         config: config.clone(),
     });
     if config.server.demo {
         demo::load(&state).await?;
     }
+    state.sessions.restore(&state).await?;
+    actors::session_dir::SessionDirectory::spawn_expiry(state.clone());
     let workers = if config.server.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {

@@ -50,7 +50,7 @@ impl Directory {
         Self::default()
     }
 
-    fn arbiter(&self) -> ArbiterHandle {
+    pub(crate) fn arbiter(&self) -> ArbiterHandle {
         let arbiters = self.arbiters.get_or_init(|| {
             // A few threads are plenty: actors do little work per message and never block.
             let n = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));

@@ -3,6 +3,8 @@
 pub mod directory;
 pub mod playlist_ws;
 pub mod resolve;
+pub mod session;
+pub mod session_dir;
 pub mod session_ws;
 pub mod user;
 pub mod user_view;

@@ -16,6 +16,8 @@ use crate::protocol::codec::encode;
 use crate::protocol::server::{DeviceView, DevicesEvent, PlayerStateView, Welcome};
 use crate::protocol::RequestId;
 use crate::storage::{DeviceRecord, PlayerRecord, Tier};
+use super::session::Attach;
+use super::session_dir::MemberConn;
 use actix::prelude::*;
 use actix_web::web;
 use serde_json::{json, Value};
@@ -35,6 +37,11 @@ pub struct UserActor {
     idle_check: Option<SpawnHandle>,
     last_activity_ms: i64,
     passivating: bool,
+    /// The group session this user is in: its shared player replaces this one on the user's
+    /// devices until they leave.
+    session: Option<Arc<str>>,
+    /// The own player was playing when the user joined a session: play on when they leave.
+    resume_after_session: bool,
 }
 
 struct Conn {
@@ -125,6 +132,9 @@ pub struct Connect {
     pub kind: String,
     pub outbox: Arc<Outbox>,
     pub hello_id: Option<RequestId>,
+    /// In a group session: its player and `session_state`, shown in `welcome` instead of the
+    /// user's own player.
+    pub session_view: Option<(PlayerStateView, Value)>,
 }
 
 #[derive(Message)]
@@ -167,6 +177,7 @@ struct Publish {
 impl UserActor {
     pub fn new(app: web::Data<AppState>, user_id: Arc<str>, l: Loaded) -> Self {
         let now = app.now_ms();
+        let session = app.sessions.session_of(&user_id);
         UserActor {
             user_id,
             tier: l.tier,
@@ -187,6 +198,8 @@ impl UserActor {
             idle_check: None,
             last_activity_ms: now,
             passivating: false,
+            session,
+            resume_after_session: false,
             app,
         }
     }
@@ -348,8 +361,10 @@ impl UserActor {
 
     fn publish(&mut self, ctx: &mut Context<Self>, p: Publish) {
         if p.player {
-            let frame = encode(&self.view());
-            self.push_all(keys::PLAYER_STATE, &frame);
+            if self.session.is_none() {
+                let frame = encode(&self.view());
+                self.push_all(keys::PLAYER_STATE, &frame);
+            }
             self.schedule_persist(ctx, p.urgent);
             self.check_grace(ctx);
         }
@@ -577,7 +592,10 @@ impl Handler<Connect> for UserActor {
             ctx.cancel_future(h);
         }
         self.check_grace(ctx);
-        let view = self.view();
+        let (view, session) = match m.session_view {
+            Some((player, session)) if self.session.is_some() => (player, Some(session)),
+            _ => (self.view(), None),
+        };
         let devices = devices_view(&self.devices, &self.player);
         m.outbox.push(encode(&Welcome {
             ty: "welcome",
@@ -587,8 +605,22 @@ impl Handler<Connect> for UserActor {
             server_time_ms: now,
             player: &view,
             devices: &devices,
-            session: None,
+            session,
         }));
+        if let Some(session_id) = self.session.clone() {
+            let conn = MemberConn {
+                user_id: self.user_id.clone(),
+                conn_id: m.conn_id,
+                device_id: m.device_id.clone(),
+                outbox: m.outbox.clone(),
+            };
+            let app = self.app.clone();
+            actix::spawn(async move {
+                if let Ok(addr) = app.sessions.get(&app, &session_id).await {
+                    addr.do_send(Attach::Add(conn));
+                }
+            });
+        }
         let frame = encode(&DevicesEvent {
             ty: "devices",
             devices: &devices,
@@ -608,6 +640,9 @@ impl Handler<Disconnect> for UserActor {
             return;
         };
         let conn = self.conns.swap_remove(i);
+        if let Some(addr) = self.session.as_deref().and_then(|s| self.app.sessions.peek(s)) {
+            addr.do_send(Attach::Remove(conn.id));
+        }
         self.touch();
         let now = self.app.now_ms();
         if let Some(d) = self.devices.iter_mut().find(|d| d.id == conn.device_id) {
@@ -724,5 +759,89 @@ impl Handler<Flush> for UserActor {
         .into_actor(self)
         .map(|_, _, ctx| ctx.stop());
         AtomicResponse::new(Box::pin(fut))
+    }
+}
+
+/// The user joins a group session: their devices show the session from now on; the own player
+/// pauses (and plays on when they leave). Returns the connections to attach to the session.
+#[derive(Message)]
+#[rtype(result = "ApiResult<Vec<MemberConn>>")]
+pub struct EnterSession {
+    pub session_id: Arc<str>,
+}
+
+impl Handler<EnterSession> for UserActor {
+    type Result = ApiResult<Vec<MemberConn>>;
+
+    fn handle(&mut self, m: EnterSession, ctx: &mut Context<Self>) -> Self::Result {
+        if self.passivating {
+            return Err(ApiError::unavailable("the player is restarting, try again"));
+        }
+        self.touch();
+        if self.session.as_deref() != Some(&*m.session_id) {
+            self.resume_after_session = self.player.playing;
+            if self.player.playing {
+                if let Ok((_, p)) = self.run(Command::Pause, None, None) {
+                    self.publish(ctx, p);
+                }
+            }
+        }
+        self.session = Some(m.session_id);
+        Ok(self
+            .conns
+            .iter()
+            .map(|c| MemberConn {
+                user_id: self.user_id.clone(),
+                conn_id: c.id,
+                device_id: c.device_id.clone(),
+                outbox: c.outbox.clone(),
+            })
+            .collect())
+    }
+}
+
+/// The user is no longer in a group session: the own player is shown again (newer than any
+/// session state the devices saw), and plays on if it was playing when they joined.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct LeaveSession {
+    pub version_floor: u64,
+}
+
+impl Handler<LeaveSession> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, m: LeaveSession, ctx: &mut Context<Self>) {
+        if self.session.take().is_none() {
+            return;
+        }
+        self.touch();
+        self.player.version = self.player.version.max(m.version_floor);
+        let resumed = std::mem::take(&mut self.resume_after_session)
+            && self.run(Command::Resume, None, None).is_ok();
+        if !resumed {
+            self.player.version += 1;
+        }
+        self.publish(
+            ctx,
+            Publish {
+                player: true,
+                devices: true,
+                urgent: true,
+            },
+        );
+    }
+}
+
+/// A copy of the user's own player (a new group session starts from the host's).
+#[derive(Message)]
+#[rtype(result = "PlayerState")]
+pub struct GetPlayer;
+
+impl Handler<GetPlayer> for UserActor {
+    type Result = MessageResult<GetPlayer>;
+
+    fn handle(&mut self, _: GetPlayer, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.player.clone())
     }
 }

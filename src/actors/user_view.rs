@@ -92,6 +92,7 @@ pub fn item_view(e: &Entry, meta: &MetaCache) -> ItemView {
         album: m.and_then(|m| m.album.clone()),
         duration_ms: e.duration_ms,
         explicit: m.is_some_and(|m| m.track.explicit),
+        added_by: None,
     }
 }
 

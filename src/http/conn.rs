@@ -3,7 +3,6 @@
 use super::outbox::Outbox;
 use super::AppState;
 use actix_web::web;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 /// One authenticated connection (after `hello`). Handlers for each protocol area
@@ -14,8 +13,6 @@ pub struct ConnCtx {
     pub device_id: Arc<str>,
     pub outbox: Arc<Outbox>,
     pub state: web::Data<AppState>,
-    /// Smoothed round-trip time in ms from pings and `time_sync` (0 = unknown).
-    rtt_ms: AtomicU32,
 }
 
 impl ConnCtx {
@@ -32,23 +29,15 @@ impl ConnCtx {
             device_id,
             outbox,
             state,
-            rtt_ms: AtomicU32::new(0),
         }
     }
 
+    /// Smoothed round-trip time in ms from pings and `time_sync` (0 = unknown).
     pub fn rtt_ms(&self) -> u32 {
-        self.rtt_ms.load(Ordering::Relaxed)
+        self.outbox.rtt_ms()
     }
 
-    /// Folds a new RTT sample into the estimate (EWMA with weight 1/8, like TCP's SRTT).
     pub fn observe_rtt(&self, sample_ms: f64) {
-        let sample = sample_ms.clamp(0.0, 60_000.0) as u32;
-        let old = self.rtt_ms.load(Ordering::Relaxed);
-        let new = if old == 0 {
-            sample.max(1)
-        } else {
-            ((old as u64 * 7 + sample as u64) / 8).max(1) as u32
-        };
-        self.rtt_ms.store(new, Ordering::Relaxed);
+        self.outbox.observe_rtt(sample_ms)
     }
 }

@@ -28,6 +28,9 @@ pub struct Outbox {
     inner: Mutex<Inner>,
     notify: Notify,
     capacity: usize,
+    /// Smoothed round-trip time of this connection in ms (0 = unknown). It lives here because
+    /// the outbox is the handle that actors keep for a connection (group sessions read it).
+    rtt_ms: std::sync::atomic::AtomicU32,
 }
 
 struct Inner {
@@ -52,7 +55,25 @@ impl Outbox {
             }),
             notify: Notify::new(),
             capacity,
+            rtt_ms: std::sync::atomic::AtomicU32::new(0),
         }
+    }
+
+    pub fn rtt_ms(&self) -> u32 {
+        self.rtt_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Folds a new RTT sample into the estimate (EWMA with weight 1/8, like TCP's SRTT).
+    pub fn observe_rtt(&self, sample_ms: f64) {
+        use std::sync::atomic::Ordering;
+        let sample = sample_ms.clamp(0.0, 60_000.0) as u32;
+        let old = self.rtt_ms.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            sample.max(1)
+        } else {
+            ((old as u64 * 7 + sample as u64) / 8).max(1) as u32
+        };
+        self.rtt_ms.store(new, Ordering::Relaxed);
     }
 
     /// Queues a frame that must not be dropped (replies, deltas). Returns false when the

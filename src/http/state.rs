@@ -24,6 +24,7 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Every user's actor (devices and player), found from any worker.
     pub players: crate::actors::directory::Directory,
+    pub sessions: crate::actors::session_dir::SessionDirectory,
 }
 
 impl AppState {

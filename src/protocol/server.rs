@@ -46,6 +46,9 @@ pub struct ItemView {
     pub album: Option<AlbumRef>,
     pub duration_ms: i64,
     pub explicit: bool,
+    /// Group sessions: the member who queued this item.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub added_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

@@ -2,7 +2,7 @@
 //! user's actor, so connected devices see the change as a `player_state` event.
 
 use crate::actors::directory::user_actor;
-use crate::actors::user::{Cmd, GetQueue, GetView};
+use crate::actors::user::{GetQueue, GetView};
 use crate::domain::player::Repeat;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::AuthUser;
@@ -43,24 +43,31 @@ async fn command(
     req: PlayerRequest,
     expected_version: Option<u64>,
 ) -> ApiResult<HttpResponse> {
-    let addr = user_actor(state, &user.user_id).await?;
-    let result = addr
-        .send(Cmd {
-            issuer: None,
-            req,
-            expected_version,
-        })
-        .await
-        .map_err(|_| ApiError::unavailable("the player is restarting, try again"))??;
+    let user_id: std::sync::Arc<str> = std::sync::Arc::from(user.user_id.as_str());
+    let result = crate::actors::session_dir::player_command(
+        state,
+        &user_id,
+        None,
+        req,
+        expected_version,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
 async fn get_player(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     let addr = user_actor(&state, &user.user_id).await?;
-    let (view, devices) = addr
+    let (mut view, devices) = addr
         .send(GetView)
         .await
         .map_err(|_| ApiError::unavailable("the player is restarting, try again"))?;
+    // In a group session the session's shared player is the one playing.
+    if let Some(sid) = state.sessions.session_of(&user.user_id) {
+        let session = state.sessions.get(&state, &sid).await?;
+        if let Ok((shared, _)) = session.send(crate::actors::session::Snapshot).await {
+            view = shared;
+        }
+    }
     if view.item.is_none() && view.active_device_id.is_none() {
         return Ok(HttpResponse::NoContent().finish());
     }

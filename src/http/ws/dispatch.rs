@@ -3,7 +3,6 @@
 //! because the connection handles one request at a time.
 
 use super::{Conn, Stop};
-use crate::actors::user::Cmd;
 use crate::error::ApiError;
 use crate::http::outbox::close;
 use crate::protocol::client::{PlayerRequest, PLAYER_TYPES};
@@ -59,18 +58,14 @@ impl Conn {
                 Ok(r) => r,
                 Err(e) => return self.invalid_frame(id.as_ref(), &e),
             };
-            let cmd = Cmd {
-                issuer: Some(ctx.device_id.clone()),
+            crate::actors::session_dir::player_command(
+                &self.state,
+                &ctx.user_id,
+                Some(ctx.device_id.clone()),
                 req,
-                expected_version: env.expected_version,
-            };
-            match crate::actors::directory::user_actor(&self.state, &ctx.user_id).await {
-                Ok(addr) => match addr.send(cmd).await {
-                    Ok(r) => r,
-                    Err(_) => Err(ApiError::unavailable("the player is restarting, try again")),
-                },
-                Err(e) => Err(e),
-            }
+                env.expected_version,
+            )
+            .await
         } else if ty.starts_with("session_") || ty == "buffering" {
             match serde_json::from_str::<Value>(text) {
                 Ok(msg) => crate::actors::session_ws::handle(&ctx, ty, msg).await,

@@ -77,7 +77,16 @@ impl Conn {
         } else {
             h.device.name
         };
+        // A member of a group session sees the session's player in `welcome`.
+        let session_view = match self.state.sessions.session_of(&user_id) {
+            Some(sid) => match self.state.sessions.get(&self.state, &sid).await {
+                Ok(s) => s.send(crate::actors::session::Snapshot).await.ok(),
+                Err(_) => None,
+            },
+            None => None,
+        };
         addr.send(Connect {
+            session_view,
             conn_id: ctx.conn_id,
             device_id,
             name,

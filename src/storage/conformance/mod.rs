@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod players;
+pub mod sessions;
 
 use crate::storage::Storage;
 
@@ -13,6 +14,7 @@ pub async fn run_all(storage: &Storage) {
     accounts::check(storage).await;
     catalog::check(storage).await;
     players::check(storage).await;
+    sessions::check(storage).await;
 }
 
 /// A fresh id with a readable prefix, unique per call.
