@@ -109,6 +109,8 @@ function deviceLine(p) {
 function resume() {
   const p = store.player;
   if (!p?.item) return toast('Pick a song to play first');
+  // A session's shared player has no active device: every member's device plays.
+  if (store.session) return cmd('resume');
   const active = p.active_device_id && store.devices.some((d) => d.device_id === p.active_device_id && d.online !== false);
   if (!active) return cmd('transfer', { device_id: store.device.id, play: true });
   return cmd('resume');

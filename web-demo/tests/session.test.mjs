@@ -1,5 +1,6 @@
-// Two users in a group session: the host starts "Listen together", the guest joins with the code
-// (through the /join/{code} link) and hears the same item at the same position (±250 ms).
+// Two users in a group session: the host plays a song and starts "Listen together" (the session
+// starts paused; the host presses play), the guest joins with the code (through the /join/{code}
+// link, at phone width) and hears the same item at the same position (±250 ms).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,6 +48,10 @@ test('guest joins with the code and hears the same item at the same position', a
     const guest = await openPage(browser, carol, { path: `/join/${encodeURIComponent(code)}`, deviceName: 'Carol phone', viewport: { width: 390, height: 820 } });
     pages.push(['guest', guest]);
     await guest.waitForFunction(() => window.segue.store.session != null, null, { timeout: 5000 });
+    // A new session starts from the host's player, paused: the host presses play for everyone.
+    if (!(await host.evaluate(() => window.segue.store.player?.playing))) {
+      await host.locator('#play-btn').click();
+    }
     await waitAudioPlaying(guest, 5000);
     await waitAudioPlaying(host, 5000);
 
