@@ -313,8 +313,16 @@ impl Default for LogConfig {
 #[error("configuration error: {0}")]
 pub struct ConfigError(pub String);
 
-/// Environment variables that start with `SEGUE_` but are not config keys.
-const NON_CONFIG_ENV: &[&str] = &["SEGUE_LOG"];
+/// Environment variables that start with `SEGUE_` but are not config keys (the test command's
+/// own variables are inherited by servers that tests start, so they must not stop start-up).
+const NON_CONFIG_ENV: &[&str] = &[
+    "SEGUE_LOG",
+    "SEGUE_TEST_CQL",
+    "SEGUE_REQUIRE_CQL",
+    "SEGUE_CI_CLIPPY",
+    "SEGUE_KEEP_CASSANDRA",
+    "SEGUE_CACHE_DIR",
+];
 
 impl Config {
     /// Defaults for tests: fast password hashing is NOT used (tests exercise the real cost), but

@@ -127,7 +127,9 @@ impl SessionActor {
     fn publish_player(&mut self, ctx: &mut Context<Self>) {
         let frame = encode(&self.player_view());
         self.push_all(keys::PLAYER_STATE, &frame);
-        self.app.metrics.add("segue_session_deliveries_total", self.conns.len() as i64);
+        self.app
+            .metrics
+            .add("segue_session_deliveries_total", self.conns.len() as i64);
         self.touch_and_persist(ctx);
     }
 
@@ -308,7 +310,11 @@ impl SessionActor {
             return d;
         }
         let app = self.app.clone();
-        let (uid, id, version) = (user_id.to_string(), self.id.clone(), self.doc.player.version);
+        let (uid, id, version) = (
+            user_id.to_string(),
+            self.id.clone(),
+            self.doc.player.version,
+        );
         actix::spawn(async move {
             app.sessions.forget_member(&id, &uid);
             super::session_dir::return_to_own_player(&app, &uid, version).await;
@@ -416,11 +422,25 @@ impl Handler<Snapshot> for SessionActor {
 #[derive(Message)]
 #[rtype(result = "ApiResult<Value>")]
 pub enum Manage {
-    Leave { user_id: String },
-    End { by: String },
-    Kick { by: String, target: String },
-    Promote { by: String, target: String },
-    Settings { by: String, guests_can_control: Option<bool>, guests_can_add: Option<bool> },
+    Leave {
+        user_id: String,
+    },
+    End {
+        by: String,
+    },
+    Kick {
+        by: String,
+        target: String,
+    },
+    Promote {
+        by: String,
+        target: String,
+    },
+    Settings {
+        by: String,
+        guests_can_control: Option<bool>,
+        guests_can_add: Option<bool>,
+    },
     /// Expiry sweep: ends the session when inactive for `expire_after_ms`.
     ExpireIfIdle,
 }

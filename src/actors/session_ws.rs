@@ -100,10 +100,9 @@ pub async fn handle(ctx: &Arc<ConnCtx>, ty: &str, msg: Value) -> ApiResult<Value
                 }
                 "buffering" => {
                     let b: BufferingMsg = body(ty, msg)?;
-                    let item_id: ItemId = b
-                        .item_id
-                        .parse()
-                        .map_err(|_| ApiError::bad_request("item_id is not an item of this player"))?;
+                    let item_id: ItemId = b.item_id.parse().map_err(|_| {
+                        ApiError::bad_request("item_id is not an item of this player")
+                    })?;
                     addr.send(Buffering {
                         user_id,
                         item_id,

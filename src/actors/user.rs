@@ -5,6 +5,8 @@
 //! while.
 
 use super::resolve::{self, Prepared};
+use super::session::Attach;
+use super::session_dir::MemberConn;
 use super::user_view::{self, devices_view, fetch_meta, needed_tracks, player_view, Device};
 use super::user_view::{MetaCache, TrackMeta};
 use crate::domain::player::{apply, ApplyCtx, Command, Effect, Limits, PlayerState};
@@ -16,8 +18,6 @@ use crate::protocol::codec::encode;
 use crate::protocol::server::{DeviceView, DevicesEvent, PlayerStateView, Welcome};
 use crate::protocol::RequestId;
 use crate::storage::{DeviceRecord, PlayerRecord, Tier};
-use super::session::Attach;
-use super::session_dir::MemberConn;
 use actix::prelude::*;
 use actix_web::web;
 use serde_json::{json, Value};
@@ -640,7 +640,11 @@ impl Handler<Disconnect> for UserActor {
             return;
         };
         let conn = self.conns.swap_remove(i);
-        if let Some(addr) = self.session.as_deref().and_then(|s| self.app.sessions.peek(s)) {
+        if let Some(addr) = self
+            .session
+            .as_deref()
+            .and_then(|s| self.app.sessions.peek(s))
+        {
             addr.do_send(Attach::Remove(conn.id));
         }
         self.touch();

@@ -8,6 +8,7 @@ pub mod history;
 pub mod library;
 pub mod players;
 pub mod playlists;
+pub mod scylla;
 pub mod sessions;
 pub mod sqlite;
 
@@ -53,6 +54,16 @@ pub async fn open(config: &crate::config::Config) -> anyhow::Result<Storage> {
                 }
             };
             sqlite::open(&path, &config.storage)
+        }
+        "scylla" => {
+            // Connect (creating keyspace and schema) first, so that an unreachable cluster is
+            // reported as such; then refuse to run on a half-implemented backend.
+            let _repos = self::scylla::ScyllaDb::open_repos(&config.storage).await?;
+            anyhow::bail!(
+                "storage backend `scylla`: the CQL {} repositories are not implemented yet \
+                 (accounts, catalog and players are); use storage.backend = \"sqlite\"",
+                self::scylla::MISSING_REPOSITORIES.join(", ")
+            )
         }
         other => anyhow::bail!("storage backend `{other}` is not available in this build"),
     }

@@ -3,14 +3,17 @@
 mod common;
 
 mod auth;
-mod cdn;
 mod catalog;
+mod cdn;
 mod config_cli;
 mod ops;
 mod player_crash;
 mod player_fixture;
 mod player_remote;
 mod player_rest;
+mod scylla_storage;
+mod session_sync;
+mod sessions;
 mod storage_conformance;
 mod web;
 mod ws_protocol;

@@ -44,14 +44,9 @@ async fn command(
     expected_version: Option<u64>,
 ) -> ApiResult<HttpResponse> {
     let user_id: std::sync::Arc<str> = std::sync::Arc::from(user.user_id.as_str());
-    let result = crate::actors::session_dir::player_command(
-        state,
-        &user_id,
-        None,
-        req,
-        expected_version,
-    )
-    .await?;
+    let result =
+        crate::actors::session_dir::player_command(state, &user_id, None, req, expected_version)
+            .await?;
     Ok(HttpResponse::Ok().json(result))
 }
 

@@ -22,7 +22,10 @@ pub async fn check(s: &Storage) {
         ..rec(1)
     };
     assert!(
-        matches!(s.sessions.create(clash).await, Err(StorageError::Conflict(_))),
+        matches!(
+            s.sessions.create(clash).await,
+            Err(StorageError::Conflict(_))
+        ),
         "a join code in use must be a conflict"
     );
     s.sessions.save(rec(3)).await.unwrap();
@@ -31,10 +34,22 @@ pub async fn check(s: &Storage) {
         Err(StorageError::Conflict(_))
     ));
     assert_eq!(s.sessions.load(&id).await.unwrap(), Some(rec(3)));
-    assert_eq!(s.sessions.by_join_code(&code).await.unwrap(), Some(id.clone()));
-    assert!(s.sessions.list().await.unwrap().iter().any(|r| r.session_id == id));
+    assert_eq!(
+        s.sessions.by_join_code(&code).await.unwrap(),
+        Some(id.clone())
+    );
+    assert!(s
+        .sessions
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.session_id == id));
     s.sessions.delete(&id).await.unwrap();
     assert_eq!(s.sessions.load(&id).await.unwrap(), None);
     assert_eq!(s.sessions.by_join_code(&code).await.unwrap(), None);
-    assert!(matches!(s.sessions.save(rec(4)).await, Err(StorageError::NotFound)));
+    assert!(matches!(
+        s.sessions.save(rec(4)).await,
+        Err(StorageError::NotFound)
+    ));
 }

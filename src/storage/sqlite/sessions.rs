@@ -19,7 +19,14 @@ pub struct SqliteSessions(pub SqliteDb);
 const COLS: &str = "session_id, join_code, version, state, members, last_active_ms";
 
 fn row(r: &Row) -> rusqlite::Result<(String, String, i64, String, String, i64)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 fn finish(
