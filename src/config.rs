@@ -126,6 +126,7 @@ pub struct PlaylistConfig {
     pub log_window_versions: u64,
     pub snapshot_every: u64,
     pub passivate_after_ms: u64,
+    pub invite_ttl_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,6 +136,10 @@ pub struct SearchConfig {
     pub commit_interval_ms: u64,
     pub max_limit: usize,
     pub max_query_len: usize,
+    /// Most words and phrases in one query (each costs a fuzzy term lookup).
+    pub max_query_terms: usize,
+    /// Largest offset accepted by /v1/search.
+    pub max_offset: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,6 +148,8 @@ pub struct HistoryConfig {
     pub stream_threshold_ms: i64,
     pub popularity_interval_ms: u64,
     pub max_batch_events: usize,
+    pub max_ids_per_request: usize,
+    pub max_page_limit: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -269,6 +276,7 @@ impl Default for PlaylistConfig {
             log_window_versions: 1000,
             snapshot_every: 100,
             passivate_after_ms: 60_000,
+            invite_ttl_ms: 7 * 24 * 3600 * 1000,
         }
     }
 }
@@ -280,6 +288,8 @@ impl Default for SearchConfig {
             commit_interval_ms: 20,
             max_limit: 50,
             max_query_len: 256,
+            max_query_terms: 16,
+            max_offset: 1000,
         }
     }
 }
@@ -290,6 +300,8 @@ impl Default for HistoryConfig {
             stream_threshold_ms: 30_000,
             popularity_interval_ms: 300_000,
             max_batch_events: 500,
+            max_ids_per_request: 50,
+            max_page_limit: 50,
         }
     }
 }
@@ -491,6 +503,9 @@ impl Config {
         }
         if self.search.max_limit == 0 {
             return bad("search.max_limit", "must be at least 1");
+        }
+        if self.search.max_query_terms == 0 {
+            return bad("search.max_query_terms", "must be at least 1");
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return bad("log.format", "must be \"text\" or \"json\"");

@@ -31,7 +31,21 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     install_audio(state.config.audio_dir()).await?;
     let imported = load_catalog(state).await?;
     ensure_accounts(state).await?;
+    let curator = state
+        .storage
+        .accounts
+        .by_username(CURATOR_USERNAME)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo curator account is missing"))?;
+    let playlists = crate::actors::playlist_admin::import_demo_playlists(
+        state,
+        &curator.id,
+        demo_data::chinook_playlists(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot import the demo playlists: {}", e.message))?;
     tracing::info!(
+        playlists_created = playlists,
         catalog = if imported {
             "imported"
         } else {

@@ -76,26 +76,42 @@ pub async fn run_with_clock(
         hex::decode(&config.auth.token_secret)?
     };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let search = search::SearchIndex::open(
+        &config.data_dir().join("search"),
+        &config.search,
+        Some(storage.catalog.clone()),
+    )?;
     let config = Arc::new(config);
+    let playlists =
+        actors::playlist::PlaylistDirectory::new(actors::playlist::PlaylistEnv::from_config(
+            &config.playlist,
+            storage.playlists.clone(),
+            clock.clone(),
+        ));
     let state = web::Data::new(http::AppState {
         tokens: auth::TokenSigner::new(&token_secret, config.auth.token_ttl_ms),
         login_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.login_attempts_per_minute),
         register_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.registration_per_minute),
         metrics: Arc::new(metrics::Metrics::default()),
         cdn: cdn::Cdn::new(&config, addr)?,
+        search: search.clone(),
         clock,
         storage,
         listen_addr: addr,
         shutdown: shutdown_rx,
         players: actors::directory::Directory::new(),
         sessions: actors::session_dir::SessionDirectory::new(&config),
+        playlists,
         config: config.clone(),
     });
+    actors::library::spawn_popularity_job(state.clone());
     if config.server.demo {
         demo::load(&state).await?;
     }
     state.sessions.restore(&state).await?;
     actors::session_dir::SessionDirectory::spawn_expiry(state.clone());
+    // An empty index over a non-empty catalog is built in the background; search answers meanwhile.
+    search.build_in_background_if_empty();
     let workers = if config.server.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {

@@ -248,7 +248,20 @@ impl UserActor {
             start_lead_ms: None,
         };
         let volume_before = self.player.volume;
+        let before = self.player.current.as_ref().map(|c| {
+            (
+                c.entry.track_id.clone(),
+                c.entry.item_id,
+                self.player.live_position(now),
+                self.player.context.as_ref().and_then(|x| x.uri.clone()),
+            )
+        });
         let effects = apply(&mut self.player, cmd, expected_version, now, &ctx)?;
+        if effects.contains(&Effect::ItemChanged) {
+            if let Some(played) = before {
+                self.record_play(played, issuer, now);
+            }
+        }
         let mut publish = Publish::default();
         let mut result = json!({});
         for e in effects {
@@ -320,6 +333,41 @@ impl UserActor {
                 }
             }
         }
+    }
+
+    /// Play history from player transitions: when the item changes, the one before it was
+    /// listened to up to where it had got (history decides whether that counts as a stream).
+    fn record_play(
+        &self,
+        (track_id, item_id, ms_played, context_uri): (
+            String,
+            crate::domain::player::ItemId,
+            i64,
+            Option<String>,
+        ),
+        issuer: Option<&str>,
+        now: i64,
+    ) {
+        if ms_played <= 0 {
+            return;
+        }
+        let event = crate::actors::library::PlayInput {
+            event_id: format!(
+                "player-{}-{}-{}",
+                self.user_id, item_id, self.player.version
+            ),
+            track_id,
+            played_at_ms: now - ms_played,
+            ms_played,
+            device_id: issuer.map(str::to_string),
+            context_uri,
+        };
+        let (app, uid) = (self.app.clone(), self.user_id.clone());
+        actix::spawn(async move {
+            if let Err(e) = crate::actors::library::record_plays(&app, &uid, vec![event]).await {
+                tracing::warn!(error = %e.message, "cannot record a play");
+            }
+        });
     }
 
     fn device_record(&self, device_id: &str) -> Option<DeviceRecord> {

@@ -1,6 +1,10 @@
 //! Domain: pure state machines (no I/O, time passed in). Actors are thin shells around them.
 
 pub mod player;
+pub mod playlist;
+pub mod playlist_labels;
+pub mod playlist_model;
+pub mod playlist_ops;
 pub mod queue;
 pub mod session;
 pub mod shuffle;

@@ -18,6 +18,8 @@ pub struct AppState {
     pub register_limiter: KeyedLimiter,
     pub metrics: Arc<Metrics>,
     pub cdn: crate::cdn::Cdn,
+    /// The search index (tantivy), kept fresh by catalog importers and playlists.
+    pub search: Arc<crate::search::SearchIndex>,
     /// The address the server actually listens on (port 0 resolved).
     pub listen_addr: SocketAddr,
     /// Flips to true when the server begins shutting down: connections close with 1012.
@@ -25,6 +27,8 @@ pub struct AppState {
     /// Every user's actor (devices and player), found from any worker.
     pub players: crate::actors::directory::Directory,
     pub sessions: crate::actors::session_dir::SessionDirectory,
+    /// Finds or starts the actor of each open playlist.
+    pub playlists: Arc<crate::actors::playlist::PlaylistDirectory>,
 }
 
 impl AppState {

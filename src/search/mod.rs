@@ -1,7 +1,481 @@
-//! Search: the tantivy index over tracks, artists, albums and playlists.
+//! Search: the tantivy index over tracks, artists, albums and playlists. `SearchIndex` is the one
+//! handle the rest of Segue uses: searches and suggestions (CPU work, to be called off the async
+//! workers), upserts from catalog importers and the playlist owner, popularity updates, and
+//! whole-index rebuilds into a new generation directory that is swapped in atomically.
 
-use crate::config::Config;
+pub mod build;
+pub mod index;
+pub mod query;
+pub mod ranking;
+mod rebuild;
+mod reindex;
+pub mod schema;
+pub mod suggest;
+#[cfg(test)]
+mod tests;
 
-pub async fn reindex_cli(_config: Config) -> anyhow::Result<()> {
-    anyhow::bail!("reindex is not available yet")
+pub use reindex::reindex_cli;
+pub use schema::{Kind, PlaylistDoc, SearchDoc};
+
+use crate::config::SearchConfig;
+use crate::error::ApiError;
+use crate::storage::{Album, Artist, CatalogRepo, Track};
+use index::{Live, Op, Shared};
+use parking_lot::RwLock;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Duration;
+use tantivy::collector::{Count, FilterCollector, MultiCollector};
+use tantivy::schema::Value as _;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::TantivyDocument;
+
+/// Bounded queue between callers and the writer thread.
+const QUEUE: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("{0}")]
+    BadQuery(String),
+    #[error("search index error: {0}")]
+    Index(String),
+    #[error("search index is shut down")]
+    Closed,
+}
+
+impl From<tantivy::TantivyError> for SearchError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        SearchError::Index(e.to_string())
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(e: SearchError) -> Self {
+        match e {
+            SearchError::BadQuery(m) => ApiError::bad_request(m),
+            SearchError::Closed => ApiError::unavailable("search is shutting down"),
+            SearchError::Index(m) => ApiError::internal(m),
+        }
+    }
+}
+
+/// One `/v1/search` request, validated by the route.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub q: String,
+    pub types: Vec<Kind>,
+    pub limit: usize,
+    pub offset: usize,
+    pub user_id: Option<String>,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    pub items: Vec<Value>,
+    pub total: u64,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+pub struct SearchIndex {
+    shared: Arc<Shared>,
+    tx: SyncSender<Op>,
+    catalog: Option<Arc<dyn CatalogRepo>>,
+    config: SearchConfig,
+    analyzer: TextAnalyzer,
+    cache: suggest::PrefixCache,
+    building: Arc<AtomicBool>,
+    closed: Arc<AtomicBool>,
+    writer_thread: parking_lot::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for SearchIndex {
+    /// Commits and releases the index (and its lock) before returning, so a server restarted
+    /// in the same process can open it at once.
+    fn drop(&mut self) {
+        self.closed.store(true, Ordering::Release);
+        let _ = self.tx.send(Op::Shutdown);
+        if let Some(t) = self.writer_thread.lock().take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl SearchIndex {
+    /// Opens (or creates) the index under `root` and starts its writer thread. `catalog` is
+    /// where `upsert_tracks`/`upsert_albums` look up artist and album names, and what
+    /// (re)builds read.
+    pub fn open(
+        root: &Path,
+        config: &SearchConfig,
+        catalog: Option<Arc<dyn CatalogRepo>>,
+    ) -> anyhow::Result<Arc<SearchIndex>> {
+        std::fs::create_dir_all(root)?;
+        let fields = schema::build_schema();
+        let name = index::read_current(root).unwrap_or_else(|| index::next_generation_name(root));
+        let mut dir = root.join(&name);
+        let mut idx = index::open_index(&dir, &fields)?;
+        if !index::schema_matches(&idx, &fields) {
+            // An index from another version of Segue: start empty; the start-up build fills it.
+            tracing::warn!(dir = %dir.display(), "search index schema changed; starting a new one");
+            dir = root.join(index::next_generation_name(root));
+            idx = index::open_index(&dir, &fields)?;
+        }
+        index::write_current(root, &dir_name(&dir))?;
+        remove_older_generations(root, &dir_name(&dir));
+        let reader = index::open_reader(&idx)?;
+        let writer = index::live_writer(&idx, config.writer_heap_bytes)?;
+        let overlay = ranking::PopularityOverlay::load(root.join(index::OVERLAY));
+        let shared = Arc::new(Shared {
+            fields,
+            live: RwLock::new(Arc::new(Live {
+                index: idx,
+                reader,
+                dir,
+            })),
+            generation: AtomicU64::new(0),
+            overlay,
+            root: root.to_path_buf(),
+        });
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+        let interval = Duration::from_millis(config.commit_interval_ms.max(1));
+        let heap = config.writer_heap_bytes;
+        let s = shared.clone();
+        let writer_thread = std::thread::Builder::new()
+            .name("segue-search-writer".into())
+            .spawn(move || index::writer_loop(s, writer, rx, interval, heap))?;
+        Ok(Arc::new(SearchIndex {
+            shared,
+            tx,
+            catalog,
+            config: config.clone(),
+            analyzer: schema::fold_analyzer(),
+            cache: suggest::PrefixCache::default(),
+            building: Arc::new(AtomicBool::new(false)),
+            closed: Arc::new(AtomicBool::new(false)),
+            writer_thread: parking_lot::Mutex::new(Some(writer_thread)),
+        }))
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.shared.root.clone()
+    }
+
+    pub fn fields(&self) -> &schema::Fields {
+        &self.shared.fields
+    }
+
+    /// Documents currently searchable.
+    pub fn num_docs(&self) -> u64 {
+        self.shared.live().reader.searcher().num_docs()
+    }
+
+    /// True while a whole-index build runs in the background.
+    pub fn is_building(&self) -> bool {
+        self.building.load(Ordering::Acquire)
+    }
+
+    async fn send(&self, op: Op) -> Result<(), SearchError> {
+        match self.tx.try_send(op) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Disconnected(_)) => Err(SearchError::Closed),
+            Err(TrySendError::Full(op)) => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || tx.send(op))
+                    .await
+                    .map_err(|_| SearchError::Closed)?
+                    .map_err(|_| SearchError::Closed)
+            }
+        }
+    }
+
+    /// For callers on their own thread (bulk loaders, benches): blocks while the queue is full.
+    pub fn upsert_docs_blocking(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
+        self.tx
+            .send(Op::Upsert(docs))
+            .map_err(|_| SearchError::Closed)
+    }
+
+    pub async fn upsert_docs(&self, docs: Vec<SearchDoc>) -> Result<(), SearchError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        self.send(Op::Upsert(docs)).await
+    }
+
+    /// Resolves each track's artist and album names from the catalog and indexes it; store the
+    /// artists and albums before their tracks.
+    pub async fn upsert_tracks(&self, tracks: &[Track]) -> Result<(), SearchError> {
+        let artist_ids: Vec<String> = dedup(tracks.iter().flat_map(|t| t.artist_ids.clone()));
+        let album_ids: Vec<String> = dedup(tracks.iter().map(|t| t.album_id.clone()));
+        let (artists, albums) = match &self.catalog {
+            Some(c) => (
+                c.artists(artist_ids).await.map_err(store_err)?,
+                c.albums(album_ids).await.map_err(store_err)?,
+            ),
+            None => (vec![], vec![]),
+        };
+        let names = artists.into_iter().map(|a| (a.id, a.name)).collect();
+        let albums: HashMap<String, build::AlbumInfo> = albums
+            .iter()
+            .map(|a| (a.id.clone(), build::AlbumInfo::of(a)))
+            .collect();
+        let docs = tracks
+            .iter()
+            .map(|t| build::track_doc(t, &names, &albums))
+            .collect();
+        self.upsert_docs(docs).await
+    }
+
+    pub async fn upsert_albums(&self, albums: &[Album]) -> Result<(), SearchError> {
+        let ids = dedup(albums.iter().flat_map(|a| a.artist_ids.clone()));
+        let artists = match &self.catalog {
+            Some(c) => c.artists(ids).await.map_err(store_err)?,
+            None => vec![],
+        };
+        let names = artists.into_iter().map(|a| (a.id, a.name)).collect();
+        let docs = albums.iter().map(|a| build::album_doc(a, &names)).collect();
+        self.upsert_docs(docs).await
+    }
+
+    pub async fn upsert_artists(&self, artists: &[Artist]) -> Result<(), SearchError> {
+        self.upsert_docs(artists.iter().map(build::artist_doc).collect())
+            .await
+    }
+
+    /// Adds or replaces a playlist; private ones are only found by owner and collaborators.
+    pub async fn upsert_playlist(&self, playlist: PlaylistDoc) -> Result<(), SearchError> {
+        self.upsert_docs(vec![SearchDoc::Playlist(playlist)]).await
+    }
+
+    pub async fn remove_playlist(&self, id: &str) -> Result<(), SearchError> {
+        self.remove(Kind::Playlist, &[id.to_string()]).await
+    }
+
+    pub async fn remove(&self, kind: Kind, ids: &[String]) -> Result<(), SearchError> {
+        let ids = ids.iter().map(|id| (kind, id.clone())).collect();
+        self.send(Op::Delete(ids)).await
+    }
+
+    /// New popularity (0..=100) for documents of `kind`; affects ranking at once, no re-indexing.
+    pub fn set_popularity(&self, kind: Kind, updates: &[(String, u32)]) {
+        let hashed: Vec<(u64, u32)> = updates
+            .iter()
+            .map(|(id, p)| (schema::key_hash(&schema::doc_key(kind, id)), *p))
+            .collect();
+        self.shared.overlay.set(&hashed);
+    }
+
+    /// Resolves once everything sent before is committed and searchable.
+    pub async fn flush(&self) -> Result<(), SearchError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Op::Flush(tx)).await?;
+        rx.await.map_err(|_| SearchError::Closed)
+    }
+
+    /// Blocking variant of `flush` for non-async callers.
+    pub fn flush_blocking(&self) -> Result<(), SearchError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.tx
+            .send(Op::Flush(tx))
+            .map_err(|_| SearchError::Closed)?;
+        rx.blocking_recv().map_err(|_| SearchError::Closed)
+    }
+
+    /// Full-text search, one page per requested type. CPU-bound: call off the async workers.
+    pub fn search(&self, req: &SearchRequest) -> Result<Vec<(Kind, Page)>, SearchError> {
+        if req.q.chars().count() > self.config.max_query_len {
+            return Err(SearchError::BadQuery(format!(
+                "q is longer than {} characters",
+                self.config.max_query_len
+            )));
+        }
+        let parsed = query::parse(&req.q).map_err(SearchError::BadQuery)?;
+        let words = parsed.words.len() + parsed.phrases.len();
+        if words > self.config.max_query_terms {
+            return Err(SearchError::BadQuery(format!(
+                "too many words: at most {} words and phrases",
+                self.config.max_query_terms
+            )));
+        }
+        let live = self.shared.live();
+        let searcher = live.reader.searcher();
+        let overlay = self.shared.overlay.snapshot();
+        let mut analyzer = self.analyzer.clone();
+        let mut ctx = query::Ctx {
+            fields: &self.shared.fields,
+            analyzer: &mut analyzer,
+            now_ms: req.now_ms,
+            user_id: req.user_id.as_deref(),
+        };
+        let empty = || Page {
+            items: vec![],
+            total: 0,
+            limit: req.limit,
+            offset: req.offset,
+        };
+        let mut found: Vec<(Kind, Vec<tantivy::DocAddress>, u64)> = Vec::new();
+        if parsed.filters.is_empty() && req.types.len() > 1 {
+            // Without filters every type shares the text query: match it once, collect per type.
+            let q = query::build_multi(&parsed, &req.types, &mut ctx);
+            let mut multi = MultiCollector::new();
+            let handles: Vec<_> = req
+                .types
+                .iter()
+                .map(|k| {
+                    let code = k.code();
+                    let top = ranking::ranked_top_docs(req.limit, req.offset, overlay.clone());
+                    multi.add_collector(FilterCollector::new(
+                        "kind_code".to_string(),
+                        move |c: u64| c == code,
+                        (top, Count),
+                    ))
+                })
+                .collect();
+            let mut fruits = searcher.search(&*q, &multi)?;
+            for (k, h) in req.types.iter().zip(handles) {
+                let (hits, total) = h.extract(&mut fruits);
+                found.push((*k, hits.into_iter().map(|h| h.1).collect(), total as u64));
+            }
+        } else {
+            for &kind in &req.types {
+                match query::build(&parsed, kind, &mut ctx) {
+                    Some(q) => {
+                        let top = ranking::ranked_top_docs(req.limit, req.offset, overlay.clone());
+                        let (hits, total) = searcher.search(&*q, &(top, Count))?;
+                        found.push((kind, hits.into_iter().map(|h| h.1).collect(), total as u64));
+                    }
+                    None => found.push((kind, vec![], 0)),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (kind, addrs, total) in found {
+            let mut page = empty();
+            page.total = total;
+            for addr in addrs.into_iter().take(req.limit) {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                if let Some(v) = self.payload(&doc) {
+                    page.items.push(present(v));
+                }
+            }
+            out.push((kind, page));
+        }
+        Ok(out)
+    }
+
+    /// Autocomplete over tracks, artists and albums, best first.
+    pub fn suggest(&self, q: &str, limit: usize) -> Result<Arc<Vec<Value>>, SearchError> {
+        if q.chars().count() > self.config.max_query_len {
+            return Err(SearchError::BadQuery(format!(
+                "q is longer than {} characters",
+                self.config.max_query_len
+            )));
+        }
+        // While typing, quotes and colons are just characters.
+        let cleaned: String = q.chars().map(|c| if c == '"' { ' ' } else { c }).collect();
+        let words: Vec<String> = cleaned.split_whitespace().map(str::to_string).collect();
+        if words.is_empty() {
+            return Err(SearchError::BadQuery("q must not be empty".into()));
+        }
+        if words.len() > self.config.max_query_terms {
+            return Err(SearchError::BadQuery(format!(
+                "too many words: at most {}",
+                self.config.max_query_terms
+            )));
+        }
+        let parsed = query::Parsed {
+            open_last_word: !cleaned.ends_with(char::is_whitespace),
+            words,
+            ..Default::default()
+        };
+        let mut analyzer = self.analyzer.clone();
+        let generation = self.shared.generation.load(Ordering::Acquire);
+        let key = suggest::cache_key(&parsed, &mut analyzer, limit);
+        if let Some(k) = &key {
+            if let Some(hit) = self.cache.get(k, generation) {
+                return Ok(hit);
+            }
+        }
+        let live = self.shared.live();
+        let searcher = live.reader.searcher();
+        let mut items = Vec::new();
+        if let Some(query) = suggest::build(&parsed, &self.shared.fields, &mut analyzer) {
+            let top = ranking::ranked_top_docs(limit, 0, self.shared.overlay.snapshot());
+            for (_, addr) in searcher.search(&*query, &top)? {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                if let Some(v) = self.payload(&doc) {
+                    items.push(suggestion(v));
+                }
+            }
+        }
+        let items = Arc::new(items);
+        if let Some(k) = key {
+            self.cache.put(k, generation, items.clone());
+        }
+        Ok(items)
+    }
+
+    fn payload(&self, doc: &TantivyDocument) -> Option<Value> {
+        let s = doc.get_first(self.shared.fields.payload)?.as_str()?;
+        serde_json::from_str(s).ok()
+    }
+}
+
+fn store_err(e: crate::error::StorageError) -> SearchError {
+    SearchError::Index(format!("catalog lookup failed: {e}"))
+}
+
+fn dedup(it: impl Iterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = it.collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn dir_name(p: &Path) -> String {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Older generations left behind by a crash or an interrupted swap.
+fn remove_older_generations(root: &Path, current: &str) {
+    let num = |s: &str| s.strip_prefix('g').and_then(|n| n.parse::<u64>().ok());
+    let Some(cur) = num(current) else { return };
+    if let Ok(rd) = std::fs::read_dir(root) {
+        for e in rd.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if num(&name).is_some_and(|n| n < cur) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+/// A result item as clients see it: the stored document, without playlist member lists.
+fn present(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("collaborator_ids");
+        o.remove("release_ms");
+    }
+    v
+}
+
+/// An autocomplete entry: type, id, name and a short context (artists, album).
+fn suggestion(v: Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for k in ["type", "id", "name", "artists", "album"] {
+        if let Some(x) = v.get(k) {
+            out.insert(k.to_string(), x.clone());
+        }
+    }
+    Value::Object(out)
 }

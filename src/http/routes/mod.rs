@@ -20,9 +20,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     auth::configure(cfg);
     catalog::configure(cfg);
     stream::configure(cfg);
+    // Library routes live under /v1/me/player/ too (events, recently-played): they must be
+    // registered before the player's scope, which would otherwise claim the whole prefix.
+    library::configure(cfg);
     player::configure(cfg);
     playlists::configure(cfg);
-    library::configure(cfg);
     search::configure(cfg);
     sessions::configure(cfg);
     // Last, so that API routes win over the web player's pages.

@@ -4,7 +4,10 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod history;
+pub mod library;
 pub mod players;
+pub mod playlists;
 pub mod sessions;
 
 use crate::storage::Storage;
@@ -15,6 +18,9 @@ pub async fn run_all(storage: &Storage) {
     catalog::check(storage).await;
     players::check(storage).await;
     sessions::check(storage).await;
+    playlists::check(storage).await;
+    library::check(storage).await;
+    history::check(storage).await;
 }
 
 /// A fresh id with a readable prefix, unique per call.

@@ -1,0 +1,416 @@
+//! Search benchmark on a synthetic catalog: index build rate, p50/p99 latency of autocomplete,
+//! typo search and filtered search, and process memory; writes `target/search-report.json`.
+//!
+//! `cargo bench --bench search` (1M tracks; `SEARCH_BENCH_TRACKS=200000` for a smaller run).
+//! The build runs in this process; the queries run in a fresh child process that opens the index
+//! the way the server does, so its memory figure is that of a serving process, not of the bulk
+//! indexer's heap.
+
+use hdrhistogram::Histogram;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use segue::search::build::{bulk_writer, finish_bulk};
+use segue::search::index::{open_index, write_current};
+use segue::search::schema::{
+    build_schema, to_tantivy, AlbumDoc, ArtistDoc, Named, SearchDoc, TrackDoc,
+};
+use segue::search::{Kind, SearchIndex, SearchRequest};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+const SEED: u64 = 42;
+const GENRES: &[&str] = &[
+    "Rock",
+    "Pop",
+    "Jazz",
+    "Metal",
+    "Blues",
+    "Latin",
+    "Reggae",
+    "Soundtrack",
+    "Classical",
+    "Hip Hop",
+    "Electronica",
+    "Alternative",
+    "Punk",
+    "Soul",
+    "R&B",
+    "Country",
+    "Folk",
+    "World",
+    "Ambient",
+    "House",
+    "Techno",
+    "Bossa Nova",
+    "Easy Listening",
+    "Gospel",
+    "Funk",
+    "Disco",
+];
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ne", "ra", "to", "su", "vi", "da", "mo", "ri", "el", "an", "or", "is", "be",
+    "ch", "st", "tr", "gl", "ou", "ea", "in", "ar", "sh", "th", "li", "ve", "co", "pa", "re", "na",
+    "go", "mu", "se", "fi", "ya", "zo", "qu", "br",
+];
+
+/// Deterministic catalog shape: Zipf-distributed words, so a few words ("love", "night") are
+/// everywhere and most are rare, as in real titles.
+struct Synth {
+    words: Vec<String>,
+    /// Cumulative Zipf weights over `words`.
+    cdf: Vec<f64>,
+    artists: usize,
+    albums: usize,
+}
+
+impl Synth {
+    fn new(tracks: usize) -> Synth {
+        let mut rng = StdRng::seed_from_u64(SEED);
+        let mut words = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        while words.len() < 40_000 {
+            let n = rng.gen_range(2..=5);
+            let w: String = (0..n)
+                .map(|_| SYLLABLES[rng.gen_range(0..SYLLABLES.len())])
+                .collect();
+            if seen.insert(w.clone()) {
+                words.push(w);
+            }
+        }
+        let mut acc = 0.0;
+        let cdf = (1..=words.len())
+            .map(|r| {
+                acc += 1.0 / (r as f64).powf(1.07);
+                acc
+            })
+            .collect();
+        Synth {
+            words,
+            cdf,
+            artists: (tracks / 20).max(10),
+            albums: (tracks / 10).max(10),
+        }
+    }
+
+    fn word(&self, rng: &mut StdRng) -> &str {
+        let total = self.cdf[self.cdf.len() - 1];
+        let x = rng.gen::<f64>() * total;
+        let i = self.cdf.partition_point(|c| *c < x);
+        &self.words[i.min(self.words.len() - 1)]
+    }
+
+    fn title(&self, rng: &mut StdRng, max_words: usize) -> String {
+        let n = rng.gen_range(1..=max_words);
+        let mut t = String::new();
+        for i in 0..n {
+            if i > 0 {
+                t.push(' ');
+            }
+            let w = self.word(rng);
+            let mut c = w.chars();
+            if let Some(f) = c.next() {
+                t.extend(f.to_uppercase());
+                t.push_str(c.as_str());
+            }
+        }
+        t
+    }
+
+    /// Entity names are a pure function of their number, so both processes agree.
+    fn artist_name(&self, i: usize) -> String {
+        self.title(&mut StdRng::seed_from_u64(SEED ^ (i as u64 * 7919 + 1)), 3)
+    }
+    fn album_title(&self, i: usize) -> String {
+        self.title(
+            &mut StdRng::seed_from_u64(SEED ^ (i as u64 * 104_729 + 2)),
+            4,
+        )
+    }
+    fn album_artist(&self, i: usize) -> usize {
+        (i * 2_654_435_761) % self.artists
+    }
+    fn track_title(&self, i: usize) -> String {
+        self.title(
+            &mut StdRng::seed_from_u64(SEED ^ (i as u64 * 1_299_709 + 3)),
+            5,
+        )
+    }
+    fn popularity(rng: &mut StdRng) -> u32 {
+        // Long tail: most things are obscure.
+        (100.0 * rng.gen::<f64>().powi(4)) as u32
+    }
+
+    fn docs(&self, tracks: usize, mut emit: impl FnMut(SearchDoc)) {
+        let mut rng = StdRng::seed_from_u64(SEED + 1);
+        for i in 0..self.artists {
+            emit(SearchDoc::Artist(ArtistDoc {
+                id: format!("ar{i}"),
+                name: self.artist_name(i),
+                genres: vec![GENRES[i % GENRES.len()].into()],
+                popularity: Self::popularity(&mut rng),
+            }));
+        }
+        for i in 0..self.albums {
+            let a = self.album_artist(i);
+            let year = 1950 + (i % 76) as i32;
+            emit(SearchDoc::Album(AlbumDoc {
+                id: format!("al{i}"),
+                name: self.album_title(i),
+                artists: vec![Named {
+                    id: format!("ar{a}"),
+                    name: self.artist_name(a),
+                }],
+                release_date: format!("{year}-01-01"),
+                year: Some(year),
+                genre: Some(GENRES[a % GENRES.len()].into()),
+                popularity: Self::popularity(&mut rng),
+                release_ms: None,
+            }));
+        }
+        for i in 0..tracks {
+            let al = i % self.albums;
+            let a = self.album_artist(al);
+            emit(SearchDoc::Track(TrackDoc {
+                id: format!("tr{i}"),
+                name: self.track_title(i),
+                artists: vec![Named {
+                    id: format!("ar{a}"),
+                    name: self.artist_name(a),
+                }],
+                album: Named {
+                    id: format!("al{al}"),
+                    name: self.album_title(al),
+                },
+                duration_ms: rng.gen_range(90_000..420_000),
+                explicit: rng.gen_bool(0.1),
+                popularity: Self::popularity(&mut rng),
+                genre: Some(GENRES[a % GENRES.len()].into()),
+                year: Some(1950 + (al % 76) as i32),
+                isrc: Some(format!("QZ{:010}", i)),
+                release_ms: None,
+            }));
+        }
+    }
+}
+
+fn rss_kb(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn build(root: &Path, tracks: usize) -> anyhow::Result<serde_json::Value> {
+    let synth = Synth::new(tracks);
+    let fields = build_schema();
+    let dir = root.join("g000001");
+    let index = open_index(&dir, &fields)?;
+    let mut writer = bulk_writer(&index, 400_000_000)?;
+    let started = Instant::now();
+    let mut n = 0u64;
+    let mut err = None;
+    synth.docs(tracks, |d| {
+        n += 1;
+        if let Err(e) = writer.add_document(to_tantivy(&fields, &d)) {
+            err = Some(e);
+        }
+    });
+    if let Some(e) = err {
+        return Err(e.into());
+    }
+    writer.commit()?;
+    let indexed = started.elapsed().as_secs_f64();
+    finish_bulk(writer)?;
+    let total = started.elapsed().as_secs_f64();
+    write_current(root, "g000001")?;
+    let size: u64 = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    Ok(json!({
+        "documents": n,
+        "tracks": tracks,
+        "artists": synth.artists,
+        "albums": synth.albums,
+        "index_and_commit_s": indexed,
+        "merge_to_one_segment_s": total - indexed,
+        "total_s": total,
+        "tracks_per_s_index_and_commit": tracks as f64 / indexed,
+        "tracks_per_s_including_merge": tracks as f64 / total,
+        "index_bytes_on_disk": size,
+        "builder_peak_rss_mb": rss_kb("VmHWM:") / 1024,
+    }))
+}
+
+fn typo(rng: &mut StdRng, w: &str) -> String {
+    let mut c: Vec<char> = w.to_lowercase().chars().collect();
+    let edits = if c.len() > 5 { 2 } else { 1 };
+    for _ in 0..edits {
+        let i = rng.gen_range(1..c.len());
+        match rng.gen_range(0..3) {
+            0 => c[i] = (b'a' + rng.gen_range(0..26u8)) as char,
+            1 if c.len() > 3 => {
+                c.remove(i);
+            }
+            _ => c.insert(i, (b'a' + rng.gen_range(0..26u8)) as char),
+        }
+    }
+    c.into_iter().collect()
+}
+
+fn histo() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")
+}
+
+fn stats(h: &Histogram<u64>) -> serde_json::Value {
+    json!({
+        "count": h.len(),
+        "p50_ms": h.value_at_quantile(0.50) as f64 / 1000.0,
+        "p99_ms": h.value_at_quantile(0.99) as f64 / 1000.0,
+        "max_ms": h.max() as f64 / 1000.0,
+    })
+}
+
+fn queries(root: &Path, tracks: usize, n: usize) -> anyhow::Result<serde_json::Value> {
+    let synth = Synth::new(tracks);
+    let rss_before = rss_kb("VmRSS:");
+    let config = segue::config::Config::default().search;
+    let idx = SearchIndex::open(root, &config, None)?;
+    let mut rng = StdRng::seed_from_u64(SEED + 99);
+    let pick_name = |rng: &mut StdRng| match rng.gen_range(0..3) {
+        0 => synth.artist_name(rng.gen_range(0..synth.artists)),
+        1 => synth.album_title(rng.gen_range(0..synth.albums)),
+        _ => synth.track_title(rng.gen_range(0..tracks)),
+    };
+    let run = |h: &mut Histogram<u64>, f: &mut dyn FnMut() -> anyhow::Result<usize>| {
+        let t = Instant::now();
+        let hits = f()?;
+        h.record((t.elapsed().as_micros() as u64).max(1))?;
+        anyhow::Ok(hits)
+    };
+    let search = |q: String, types: Vec<Kind>| {
+        let req = SearchRequest {
+            q,
+            types,
+            limit: 20,
+            offset: 0,
+            user_id: None,
+            now_ms: 0,
+        };
+        idx.search(&req)
+            .map(|p| p.iter().map(|(_, page)| page.items.len()).sum::<usize>())
+            .map_err(anyhow::Error::from)
+    };
+    let all = vec![Kind::Track, Kind::Artist, Kind::Album];
+    let (mut auto_h, mut typo_h, mut filt_h) = (histo(), histo(), histo());
+    let (mut auto_hits, mut typo_found) = (0usize, 0usize);
+    let mut sink = histo();
+    for round in 0..(n + n / 10) {
+        let measured = round >= n / 10; // the first tenth warms caches and is not recorded
+                                        // Autocomplete: what a user has typed so far of some name.
+        let name = pick_name(&mut rng);
+        let words: Vec<&str> = name.split(' ').collect();
+        let wi = rng.gen_range(0..words.len());
+        let w = words[wi];
+        let cut = rng.gen_range(1..=w.chars().count().min(6));
+        let typed: String = words[..wi]
+            .iter()
+            .map(|x| format!("{x} "))
+            .chain(std::iter::once(w.chars().take(cut).collect()))
+            .collect();
+        let h = if measured { &mut auto_h } else { &mut sink };
+        auto_hits += run(h, &mut || Ok(idx.suggest(&typed, 10)?.len()))?;
+        // Typo search: a whole name with one or two letters wrong in one word.
+        let name = pick_name(&mut rng);
+        let mut words: Vec<String> = name.split(' ').map(str::to_lowercase).collect();
+        if let Some(i) = (0..words.len()).find(|i| words[*i].chars().count() >= 4) {
+            words[i] = typo(&mut rng, &words[i]);
+        }
+        let q = words.join(" ");
+        let h = if measured { &mut typo_h } else { &mut sink };
+        let found = run(h, &mut || search(q.clone(), all.clone()))?;
+        typo_found += usize::from(found > 0);
+        // Filtered search: a word plus genre and year range, or an artist filter.
+        let q = if rng.gen_bool(0.5) {
+            let y = rng.gen_range(1950..2016);
+            format!(
+                "{} genre:{} year:{}-{}",
+                synth.word(&mut rng),
+                GENRES[rng.gen_range(0..GENRES.len())]
+                    .split(' ')
+                    .next()
+                    .unwrap_or("rock"),
+                y,
+                y + 9
+            )
+        } else {
+            let a = synth.artist_name(rng.gen_range(0..synth.artists));
+            format!("artist:\"{}\" {}", a, synth.word(&mut rng))
+        };
+        let h = if measured { &mut filt_h } else { &mut sink };
+        run(h, &mut || search(q.clone(), vec![Kind::Track, Kind::Album]))?;
+    }
+    Ok(json!({
+        "queries_per_kind": n,
+        "autocomplete": stats(&auto_h),
+        "autocomplete_avg_suggestions": auto_hits as f64 / (n + n / 10) as f64,
+        "typo_search_track_artist_album": stats(&typo_h),
+        "typo_search_found_ratio": typo_found as f64 / (n + n / 10) as f64,
+        "filtered_search_track_album": stats(&filt_h),
+        "rss_mb_before_open": rss_before / 1024,
+        "rss_mb_after_queries": rss_kb("VmRSS:") / 1024,
+        "peak_rss_mb": rss_kb("VmHWM:") / 1024,
+        "num_docs": idx.num_docs(),
+    }))
+}
+
+fn main() -> anyhow::Result<()> {
+    let tracks: usize = std::env::var("SEARCH_BENCH_TRACKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let n: usize = std::env::var("SEARCH_BENCH_QUERIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    if let Ok(root) = std::env::var("SEARCH_BENCH_QUERY_ROOT") {
+        let report = queries(&PathBuf::from(root), tracks, n)?;
+        println!("{report}");
+        return Ok(());
+    }
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("search");
+    std::fs::create_dir_all(&root)?;
+    eprintln!("building {tracks} synthetic tracks ...");
+    let build = build(&root, tracks)?;
+    eprintln!("{build}");
+    eprintln!("querying in a fresh process ...");
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .env("SEARCH_BENCH_QUERY_ROOT", &root)
+        .env("SEARCH_BENCH_TRACKS", tracks.to_string())
+        .env("SEARCH_BENCH_QUERIES", n.to_string())
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    anyhow::ensure!(out.status.success(), "query phase failed");
+    let queries: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let report = json!({
+        "machine": { "cores": cores, "load_avg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim() },
+        "targets": {
+            "autocomplete_p99_ms": 5, "typo_p99_ms": 10, "filtered_p99_ms": 15,
+            "build_tracks_per_s": 50_000, "rss_mb_at_1m": 200
+        },
+        "build": build,
+        "queries": queries,
+    });
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/search-report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    eprintln!("report written to {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! Playlist members over REST: collaborators (added by the owner or through an invite link) and
+//! followers.
+
+use crate::actors::playlist_access::{owned, readable};
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::AuthUser;
+use crate::http::AppState;
+use crate::storage::playlists::{Invite, Member, Role};
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Before `/v1/playlists/{id}/...` so that "invites" is never taken for a playlist id.
+    cfg.route(
+        "/v1/playlists/invites/{token}/accept",
+        web::post().to(accept_invite),
+    )
+    .route(
+        "/v1/playlists/{id}/collaborators",
+        web::get().to(list_collaborators),
+    )
+    .route(
+        "/v1/playlists/{id}/collaborators/{user_id}",
+        web::post().to(add_collaborator),
+    )
+    .route(
+        "/v1/playlists/{id}/collaborators/{user_id}",
+        web::delete().to(remove_collaborator),
+    )
+    .route("/v1/playlists/{id}/invites", web::post().to(create_invite))
+    .route("/v1/playlists/{id}/followers", web::put().to(follow))
+    .route("/v1/playlists/{id}/followers", web::delete().to(unfollow));
+}
+
+async fn list_collaborators(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    readable(&state, &user.user_id, &id).await?;
+    let members = state
+        .storage
+        .playlists
+        .members(&id, Role::Collaborator)
+        .await?;
+    let accounts = state
+        .storage
+        .accounts
+        .by_ids(members.iter().map(|m| m.user_id.clone()).collect())
+        .await?;
+    let items: Vec<_> = members
+        .iter()
+        .map(|m| {
+            let name = accounts
+                .iter()
+                .find(|a| a.id == m.user_id)
+                .map(|a| a.display_name.clone());
+            json!({"user_id": m.user_id, "display_name": name, "added_at_ms": m.added_at_ms})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"items": items})))
+}
+
+async fn add_collaborator(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (id, target) = path.into_inner();
+    let access = owned(&state, &user.user_id, &id).await?;
+    if target == access.meta.owner_id {
+        return Err(ApiError::bad_request(
+            "the owner is not a collaborator of their own playlist",
+        ));
+    }
+    if state.storage.accounts.by_id(&target).await?.is_none() {
+        return Err(ApiError::not_found(format!("user `{target}` not found")));
+    }
+    let member = Member {
+        user_id: target.clone(),
+        role: Role::Collaborator,
+        added_at_ms: state.now_ms(),
+    };
+    state.storage.playlists.add_member(&id, member).await?;
+    // Collaborators may find a private playlist in search.
+    crate::actors::playlist_access::details_changed(&state, &id).await;
+    Ok(HttpResponse::Ok()
+        .json(json!({"playlist_id": id, "user_id": target, "role": "collaborator"})))
+}
+
+/// The owner removes anyone; a collaborator may remove themselves.
+async fn remove_collaborator(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (id, target) = path.into_inner();
+    let access = readable(&state, &user.user_id, &id).await?;
+    if !access.owner && target != user.user_id {
+        return Err(ApiError::forbidden(
+            "only the owner can remove other collaborators",
+        ));
+    }
+    state
+        .storage
+        .playlists
+        .remove_member(&id, &target, Role::Collaborator)
+        .await?;
+    crate::actors::playlist_access::details_changed(&state, &id).await;
+    Ok(HttpResponse::Ok().json(json!({"playlist_id": id, "user_id": target, "removed": true})))
+}
+
+async fn create_invite(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    owned(&state, &user.user_id, &id).await?;
+    let token = crate::storage::new_id();
+    let expires_at_ms = state
+        .now_ms()
+        .saturating_add(state.config.playlist.invite_ttl_ms);
+    let invite = Invite {
+        token: token.clone(),
+        playlist_id: id.to_string(),
+        created_by: user.user_id.clone(),
+        expires_at_ms,
+    };
+    state.storage.playlists.create_invite(invite).await?;
+    let url = format!(
+        "{}/v1/playlists/invites/{token}/accept",
+        state.self_base_url()
+    );
+    Ok(HttpResponse::Created()
+        .json(json!({"token": token, "url": url, "expires_at_ms": expires_at_ms})))
+}
+
+async fn accept_invite(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    token: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let gone = || ApiError::not_found("invite not found or expired");
+    if !crate::domain::playlist::valid_id(&token) {
+        return Err(gone());
+    }
+    let invite = state
+        .storage
+        .playlists
+        .invite(&token)
+        .await?
+        .ok_or_else(gone)?;
+    if invite.expires_at_ms <= state.now_ms() {
+        return Err(gone());
+    }
+    let meta = state
+        .storage
+        .playlists
+        .get(&invite.playlist_id)
+        .await?
+        .ok_or_else(gone)?;
+    if meta.owner_id != user.user_id {
+        let member = Member {
+            user_id: user.user_id.clone(),
+            role: Role::Collaborator,
+            added_at_ms: state.now_ms(),
+        };
+        state.storage.playlists.add_member(&meta.id, member).await?;
+        crate::actors::playlist_access::details_changed(&state, &meta.id).await;
+    }
+    let role = if meta.owner_id == user.user_id {
+        "owner"
+    } else {
+        "collaborator"
+    };
+    Ok(HttpResponse::Ok().json(json!({"playlist_id": meta.id, "name": meta.name, "role": role})))
+}
+
+async fn follow(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    readable(&state, &user.user_id, &id).await?;
+    let member = Member {
+        user_id: user.user_id.clone(),
+        role: Role::Follower,
+        added_at_ms: state.now_ms(),
+    };
+    state.storage.playlists.add_member(&id, member).await?;
+    Ok(HttpResponse::Ok().json(json!({"playlist_id": id.as_str(), "following": true})))
+}
+
+async fn unfollow(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    readable(&state, &user.user_id, &id).await?;
+    state
+        .storage
+        .playlists
+        .remove_member(&id, &user.user_id, Role::Follower)
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"playlist_id": id.as_str(), "following": false})))
+}

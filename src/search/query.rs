@@ -1,0 +1,471 @@
+//! The query language (`artist:`, `album:`, `track:`, `genre:`, `year:`, `isrc:`, `tag:new`,
+//! quoted phrases, bare words) and its translation into tantivy queries: every bare word must
+//! match some field within Elasticsearch-style AUTO fuzziness, and an exact match of the word adds
+//! a larger boost than any typo match can earn.
+
+use super::schema::{fold_words, Fields, Kind};
+use std::ops::Bound;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    RangeQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::Term;
+
+pub const FILTERS: &str = "artist:, album:, track:, genre:, year:, isrc:, tag:";
+/// `tag:new` means released within this many days.
+pub const NEW_DAYS: i64 = 14;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    pub value: String,
+    pub quoted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    Artist(Text),
+    Album(Text),
+    Track(Text),
+    Genre(Text),
+    Year(i32, i32),
+    Isrc(String),
+    TagNew,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    /// Bare words as typed.
+    pub words: Vec<String>,
+    pub phrases: Vec<String>,
+    pub filters: Vec<Filter>,
+    /// The text ends inside a word (autocomplete treats that word as a prefix).
+    pub open_last_word: bool,
+}
+
+impl Parsed {
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty() && self.phrases.is_empty() && self.filters.is_empty()
+    }
+}
+
+/// Parses `q`; errors are messages for a `bad_request`.
+pub fn parse(q: &str) -> Result<Parsed, String> {
+    let mut out = Parsed::default();
+    let chars: Vec<(usize, char)> = q.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (pos, c) = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == '"' {
+            let (text, next) = quoted(&chars, i, q)?;
+            if !text.trim().is_empty() {
+                out.phrases.push(text);
+            }
+            i = next;
+            continue;
+        }
+        // A word, possibly `name:value`.
+        let start = i;
+        while i < chars.len() && !chars[i].1.is_whitespace() && chars[i].1 != ':' {
+            if chars[i].1 == '"' {
+                return Err(format!(
+                    "unexpected quote at position {}: quotes must start a phrase or a filter value",
+                    chars[i].0
+                ));
+            }
+            i += 1;
+        }
+        let word = &q[pos..chars.get(i).map_or(q.len(), |c| c.0)];
+        let has_value = i + 1 < chars.len() && !chars[i + 1].1.is_whitespace();
+        if i < chars.len() && chars[i].1 == ':' && has_value {
+            let name = word.to_ascii_lowercase();
+            i += 1;
+            let (value, next) = if chars[i].1 == '"' {
+                let (t, n) = quoted(&chars, i, q)?;
+                (
+                    Text {
+                        value: t,
+                        quoted: true,
+                    },
+                    n,
+                )
+            } else {
+                let vstart = chars[i].0;
+                while i < chars.len() && !chars[i].1.is_whitespace() {
+                    if chars[i].1 == '"' {
+                        return Err(format!("unexpected quote at position {}", chars[i].0));
+                    }
+                    i += 1;
+                }
+                let vend = chars.get(i).map_or(q.len(), |c| c.0);
+                (
+                    Text {
+                        value: q[vstart..vend].to_string(),
+                        quoted: false,
+                    },
+                    i,
+                )
+            };
+            i = next;
+            out.filters.push(filter(&name, value)?);
+            continue;
+        }
+        // `word:` with nothing after it is just a word ("Chill: Brazil").
+        if i < chars.len() && chars[i].1 == ':' {
+            i += 1;
+        }
+        if start < i && !word.is_empty() {
+            out.words.push(word.to_string());
+        }
+    }
+    out.open_last_word = !out.words.is_empty()
+        && q.chars()
+            .last()
+            .is_some_and(|c| !c.is_whitespace() && c != '"')
+        && q.trim_end()
+            .ends_with(out.words.last().map(String::as_str).unwrap_or(""));
+    if out.is_empty() {
+        return Err("the query has no words, phrases or filters".into());
+    }
+    Ok(out)
+}
+
+fn quoted(chars: &[(usize, char)], open: usize, q: &str) -> Result<(String, usize), String> {
+    let start = open + 1;
+    let mut j = start;
+    while j < chars.len() && chars[j].1 != '"' {
+        j += 1;
+    }
+    if j >= chars.len() {
+        return Err(format!(
+            "unbalanced quote at position {}: close the phrase with a second \"",
+            chars[open].0
+        ));
+    }
+    let from = chars.get(start).map_or(q.len(), |c| c.0);
+    Ok((q[from..chars[j].0].to_string(), j + 1))
+}
+
+fn filter(name: &str, value: Text) -> Result<Filter, String> {
+    Ok(match name {
+        "artist" => Filter::Artist(value),
+        "album" => Filter::Album(value),
+        "track" => Filter::Track(value),
+        "genre" => Filter::Genre(value),
+        "isrc" => Filter::Isrc(value.value.trim().to_ascii_lowercase()),
+        "tag" => match value.value.to_ascii_lowercase().as_str() {
+            "new" => Filter::TagNew,
+            other => return Err(format!("unknown tag `{other}`: the only tag is `tag:new`")),
+        },
+        "year" => {
+            let v = value.value.trim();
+            let year = |s: &str| -> Result<i32, String> {
+                s.parse::<i32>()
+                    .ok()
+                    .filter(|y| (0..=9999).contains(y))
+                    .ok_or_else(|| {
+                        format!("`year:{v}` is not a year: use year:1990 or year:1990-1999")
+                    })
+            };
+            match v.split_once('-') {
+                Some((a, b)) => {
+                    let (a, b) = (year(a)?, year(b)?);
+                    if a > b {
+                        return Err(format!("`year:{v}`: the range must go from low to high"));
+                    }
+                    Filter::Year(a, b)
+                }
+                None => {
+                    let y = year(v)?;
+                    Filter::Year(y, y)
+                }
+            }
+        }
+        other => {
+            return Err(format!(
+                "unknown filter `{other}:`; the filters are {FILTERS} (put a word with a colon in quotes)"
+            ))
+        }
+    })
+}
+
+/// Elasticsearch `fuzziness: AUTO`: 0 edits up to 2 characters, 1 up to 5, 2 beyond.
+pub fn auto_fuzziness(term: &str) -> u8 {
+    match term.chars().count() {
+        0..=2 => 0,
+        3..=5 => 1,
+        _ => 2,
+    }
+}
+
+/// What the query builder needs besides the parsed query.
+pub struct Ctx<'a> {
+    pub fields: &'a Fields,
+    pub analyzer: &'a mut TextAnalyzer,
+    pub now_ms: i64,
+    pub user_id: Option<&'a str>,
+}
+
+fn term_q(field: Field, t: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, t),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(q, b))
+}
+
+/// Matches `t` in `field` within AUTO fuzziness; typo matches score a constant 0.5.
+pub fn fuzzy_q(field: Field, t: &str) -> Box<dyn Query> {
+    match auto_fuzziness(t) {
+        0 => Box::new(ConstScoreQuery::new(term_q(field, t), 0.5)),
+        d => boost(
+            Box::new(FuzzyTermQuery::new(
+                Term::from_field_text(field, t),
+                d,
+                true,
+            )),
+            0.5,
+        ),
+    }
+}
+
+/// One bare (folded) word: must match name, artists, album or description, possibly with typos;
+/// an exact match adds a constant 2 plus BM25 weighted by field.
+pub fn word_clause(f: &Fields, t: &str) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, fuzzy_q(f.all, t)),
+        (
+            Occur::Should,
+            Box::new(ConstScoreQuery::new(term_q(f.all, t), 2.0)),
+        ),
+        (Occur::Should, boost(term_q(f.name, t), 3.0)),
+        (Occur::Should, boost(term_q(f.artist, t), 2.0)),
+        (Occur::Should, boost(term_q(f.album, t), 1.0)),
+    ]))
+}
+
+fn phrase_in(field: Field, terms: &[String]) -> Box<dyn Query> {
+    if terms.len() == 1 {
+        return term_q(field, &terms[0]);
+    }
+    Box::new(PhraseQuery::new(
+        terms
+            .iter()
+            .map(|t| Term::from_field_text(field, t))
+            .collect(),
+    ))
+}
+
+fn text_filter(ctx: &mut Ctx, field: Field, text: &Text) -> Option<Box<dyn Query>> {
+    let terms = fold_words(ctx.analyzer, &text.value);
+    if terms.is_empty() {
+        return None;
+    }
+    if text.quoted {
+        return Some(phrase_in(field, &terms));
+    }
+    Some(Box::new(BooleanQuery::new(
+        terms
+            .iter()
+            .map(|t| {
+                let q: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, fuzzy_q(field, t)),
+                    (
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(term_q(field, t), 2.0)),
+                    ),
+                ]));
+                (Occur::Must, q)
+            })
+            .collect(),
+    )))
+}
+
+fn i64_range(field: Field, lo: i64, hi: i64) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(
+        Box::new(RangeQuery::new(
+            Bound::Included(Term::from_field_i64(field, lo)),
+            Bound::Included(Term::from_field_i64(field, hi)),
+        )),
+        1.0,
+    ))
+}
+
+/// Clauses for the bare words and phrases (shared by every type).
+fn text_clauses(parsed: &Parsed, ctx: &mut Ctx) -> Vec<(Occur, Box<dyn Query>)> {
+    let f = ctx.fields;
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for w in &parsed.words {
+        for t in fold_words(ctx.analyzer, w) {
+            clauses.push((Occur::Must, word_clause(f, &t)));
+        }
+    }
+    for p in &parsed.phrases {
+        let terms = fold_words(ctx.analyzer, p);
+        if terms.is_empty() {
+            continue;
+        }
+        let mut any = vec![
+            (Occur::Should, boost(phrase_in(f.name, &terms), 3.0)),
+            (Occur::Should, boost(phrase_in(f.artist, &terms), 2.0)),
+            (Occur::Should, phrase_in(f.album, &terms)),
+        ];
+        if terms.len() == 1 {
+            any.push((Occur::Should, term_q(f.all, &terms[0])));
+        }
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+    }
+    clauses
+}
+
+/// Documents of `kind` the searching user may see (playlists: public, owned or collaborated).
+fn kind_q(kind: Kind, ctx: &Ctx) -> Box<dyn Query> {
+    let f = ctx.fields;
+    let is_kind = term_q(f.kind, kind.as_str());
+    if kind != Kind::Playlist {
+        return is_kind;
+    }
+    let mut visible: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Should, term_q(f.visibility, "public"))];
+    if let Some(u) = ctx.user_id {
+        visible.push((Occur::Should, term_q(f.members, u)));
+    }
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, is_kind),
+        (Occur::Must, Box::new(BooleanQuery::new(visible))),
+    ]))
+}
+
+/// Restricts to `kinds` with no score of its own, plus a constant 1 so that filter-only queries
+/// still rank by popularity.
+fn with_kinds(
+    mut clauses: Vec<(Occur, Box<dyn Query>)>,
+    kinds: &[Kind],
+    ctx: &Ctx,
+) -> Box<dyn Query> {
+    let any = || -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            kinds
+                .iter()
+                .map(|k| (Occur::Should, kind_q(*k, ctx)))
+                .collect(),
+        ))
+    };
+    clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(any(), 0.0))));
+    clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(any(), 1.0))));
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// One query over several types at once; only valid without filters (they differ per type).
+pub fn build_multi(parsed: &Parsed, kinds: &[Kind], ctx: &mut Ctx) -> Box<dyn Query> {
+    let clauses = text_clauses(parsed, ctx);
+    with_kinds(clauses, kinds, ctx)
+}
+
+/// The full query for one result type, or None when a filter cannot apply to that type (an
+/// `isrc:` search finds no artists).
+pub fn build(parsed: &Parsed, kind: Kind, ctx: &mut Ctx) -> Option<Box<dyn Query>> {
+    let f = ctx.fields;
+    let mut clauses = text_clauses(parsed, ctx);
+    use Kind::*;
+    for filter in &parsed.filters {
+        let q = match (filter, kind) {
+            (Filter::Artist(t), Track | Album | Artist) => text_filter(ctx, f.artist, t),
+            (Filter::Album(t), Track) => text_filter(ctx, f.album, t),
+            (Filter::Album(t), Album) => text_filter(ctx, f.name, t),
+            (Filter::Track(t), Track) => text_filter(ctx, f.name, t),
+            (Filter::Genre(t), Track | Album | Artist) => text_filter(ctx, f.genre, t),
+            (Filter::Year(a, b), Track | Album) => {
+                Some(i64_range(f.year, i64::from(*a), i64::from(*b)))
+            }
+            (Filter::Isrc(i), Track) if !i.is_empty() => Some(term_q(f.isrc, i)),
+            (Filter::TagNew, Album) => Some(i64_range(
+                f.release_ms,
+                ctx.now_ms - NEW_DAYS * 86_400_000,
+                ctx.now_ms,
+            )),
+            _ => None,
+        };
+        clauses.push((Occur::Must, q?));
+    }
+    Some(with_kinds(clauses, &[kind], ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(v: &str, quoted: bool) -> Text {
+        Text {
+            value: v.into(),
+            quoted,
+        }
+    }
+
+    #[test]
+    fn parses_words_phrases_and_filters() {
+        let p = parse(
+            r#"enter "sandman live" artist:metallica album:"black album" year:1990-1999 tag:new"#,
+        )
+        .unwrap();
+        assert_eq!(p.words, vec!["enter"]);
+        assert_eq!(p.phrases, vec!["sandman live"]);
+        assert_eq!(
+            p.filters,
+            vec![
+                Filter::Artist(t("metallica", false)),
+                Filter::Album(t("black album", true)),
+                Filter::Year(1990, 1999),
+                Filter::TagNew
+            ]
+        );
+        assert!(!p.open_last_word);
+        assert!(parse("led zep").unwrap().open_last_word);
+        assert!(!parse("led zep ").unwrap().open_last_word);
+        assert_eq!(
+            parse("year:1991").unwrap().filters,
+            vec![Filter::Year(1991, 1991)]
+        );
+        assert_eq!(
+            parse("Chill: Brazil").unwrap().words,
+            vec!["Chill", "Brazil"]
+        );
+        assert_eq!(
+            parse("ISRC:USABC1234567").unwrap().filters,
+            vec![Filter::Isrc("usabc1234567".into())]
+        );
+    }
+
+    #[test]
+    fn rejects_bad_queries_with_helpful_messages() {
+        let e = parse(r#"led "zeppelin"#).unwrap_err();
+        assert!(e.contains("unbalanced quote"), "{e}");
+        let e = parse("mood:happy").unwrap_err();
+        assert!(
+            e.contains("unknown filter `mood:`") && e.contains("artist:"),
+            "{e}"
+        );
+        assert!(parse("year:19x0").unwrap_err().contains("not a year"));
+        assert!(parse("year:2000-1990").unwrap_err().contains("low to high"));
+        assert!(parse("tag:hipster").unwrap_err().contains("tag:new"));
+        assert!(parse("   ").is_err());
+        assert!(parse(r#"art"ist"#).is_err());
+    }
+
+    #[test]
+    fn fuzziness_follows_elasticsearch_auto() {
+        assert_eq!(auto_fuzziness("ab"), 0);
+        assert_eq!(auto_fuzziness("abc"), 1);
+        assert_eq!(auto_fuzziness("abcde"), 1);
+        assert_eq!(auto_fuzziness("abcdef"), 2);
+        assert_eq!(auto_fuzziness("möt"), 1);
+    }
+}

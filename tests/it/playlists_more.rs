@@ -1,0 +1,204 @@
+//! More playlist behaviour on the real server and SQLite: passivation and reload through
+//! snapshots and a compacted log, op_id de-duplication across a reopen, invite expiry, and the
+//! idempotent demo import.
+
+use crate::common::{wait_until, TestServer};
+use crate::playlists::seed_tracks;
+use segue::actors::playlist_core::{EditRequest, OpsSource, PlaylistCore};
+use segue::domain::playlist::{Limits, Op};
+use segue::storage::playlists::PlaylistMeta;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn passivated_playlist_reloads_from_snapshot_and_compacted_log() {
+    let srv = TestServer::start_with(|c| {
+        c.playlist.passivate_after_ms = 100;
+        c.playlist.snapshot_every = 2;
+        c.playlist.log_window_versions = 2;
+    })
+    .await;
+    let t = seed_tracks(&srv.state.storage, 7).await;
+    let ann = srv.client().new_user("pas").await;
+    let id = ann
+        .post("/v1/playlists", json!({"name": "P"}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (k, tr) in t.iter().enumerate() {
+        ann.post(
+            &format!("/v1/playlists/{id}/tracks"),
+            json!({"track_ids": [tr], "position": 0}),
+        )
+        .await
+        .expect(201);
+        if k == 3 {
+            ann.put(
+                &format!("/v1/playlists/{id}/tracks"),
+                json!({"range_start": 0, "insert_before": 4}),
+            )
+            .await
+            .expect(200);
+        }
+    }
+    let before = ann.get(&format!("/v1/playlists/{id}")).await.expect(200);
+    assert_eq!(before["version"], 8);
+    let state = srv.state.clone();
+    wait_until(
+        Duration::from_secs(10),
+        "the idle playlist actor stops",
+        || {
+            let n = state.playlists.running();
+            async move { n == 0 }
+        },
+    )
+    .await;
+    // The log was compacted behind the latest snapshot (v8) and the window (2 versions).
+    let log = srv
+        .state
+        .storage
+        .playlists
+        .log_after(&id, 0, 100)
+        .await
+        .unwrap();
+    assert!(log.len() <= 2, "log not compacted: {} entries", log.len());
+    let after = ann.get(&format!("/v1/playlists/{id}")).await.expect(200);
+    assert_eq!(after["items"], before["items"], "reloaded list differs");
+    assert_eq!(after["version"], 8);
+    let act = ann
+        .get(&format!("/v1/playlists/{id}/activity"))
+        .await
+        .expect(200);
+    assert!(act["items"].as_array().unwrap().len() <= 2);
+}
+
+#[tokio::test]
+async fn op_id_results_survive_reopening_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = segue::config::Config::for_test(dir.path());
+    let meta = PlaylistMeta {
+        id: "pl-reopen".into(),
+        owner_id: "o".into(),
+        name: "n".into(),
+        description: String::new(),
+        public: false,
+        collaborative: false,
+        version: 0,
+        item_count: 0,
+        created_at_ms: 0,
+        updated_at_ms: 0,
+    };
+    let limits = Limits::default();
+    let edit = |op_id: &str| EditRequest {
+        author: "o".into(),
+        op_id: op_id.into(),
+        base_version: Some(0),
+        expect_version: None,
+        ops: OpsSource::Ops(vec![Op::Insert {
+            after_item_id: None,
+            track_ids: vec!["t".into()],
+            item_ids: None,
+        }]),
+    };
+    let first = {
+        let storage = segue::storage::open(&config).await.unwrap();
+        storage.playlists.create(meta).await.unwrap();
+        let mut core = PlaylistCore::load(storage.playlists.clone(), "pl-reopen", limits, 100)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut gen = segue::storage::new_id;
+        core.edit(edit("op-1"), 1, &mut gen).await.unwrap().result
+    };
+    let storage = segue::storage::open(&config).await.unwrap();
+    let mut core = PlaylistCore::load(storage.playlists.clone(), "pl-reopen", limits, 100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(core.doc.len(), 1);
+    let mut gen = segue::storage::new_id;
+    let again = core.edit(edit("op-1"), 2, &mut gen).await.unwrap();
+    assert_eq!(again.result, first);
+    assert!(again.entry.is_none(), "a re-sent op_id applies nothing");
+    assert_eq!(core.doc.len(), 1);
+    core.edit(edit("op-2"), 3, &mut gen).await.unwrap();
+    assert_eq!(core.doc.len(), 2);
+}
+
+#[tokio::test]
+async fn expired_invites_are_refused() {
+    let srv = TestServer::start_with(|c| c.playlist.invite_ttl_ms = 1).await;
+    let c = srv.client();
+    let (own, eve) = (c.new_user("inv").await, c.new_user("inve").await);
+    let id = own
+        .post("/v1/playlists", json!({"name": "P"}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = own
+        .post(&format!("/v1/playlists/{id}/invites"), json!({}))
+        .await
+        .expect(201)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    eve.post(&format!("/v1/playlists/invites/{token}/accept"), json!({}))
+        .await
+        .expect_error(404, "not_found");
+    eve.get(&format!("/v1/playlists/{id}"))
+        .await
+        .expect_error(404, "not_found");
+}
+
+#[actix_rt::test]
+async fn demo_import_is_idempotent() {
+    let srv = TestServer::start().await;
+    let t = seed_tracks(&srv.state.storage, 3).await;
+    let curator = srv.client().new_user("curator").await;
+    let cid = curator.user_id.clone().unwrap();
+    let lists = vec![
+        ("Classics".to_string(), vec![t[0].clone(), t[1].clone()]),
+        (
+            "Mixed".to_string(),
+            vec![t[2].clone(), "gone-track".to_string(), t[0].clone()],
+        ),
+    ];
+    let n = segue::actors::playlist_admin::import_demo_playlists(&srv.state, &cid, lists.clone())
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let n = segue::actors::playlist_admin::import_demo_playlists(&srv.state, &cid, lists)
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "running the import again creates nothing");
+    let mine = curator.get("/v1/me/playlists").await.expect(200);
+    assert_eq!(mine["total"], 2);
+    let mixed = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Mixed")
+        .unwrap();
+    assert_eq!(mixed["public"], true);
+    let other = srv.client().new_user("listener").await;
+    let got = other
+        .get(&format!("/v1/playlists/{}", mixed["id"].as_str().unwrap()))
+        .await
+        .expect(200);
+    let tracks: Vec<&str> = got["items"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["track_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tracks,
+        [t[2].as_str(), t[0].as_str()],
+        "unknown tracks dropped, order kept"
+    );
+}
