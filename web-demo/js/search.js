@@ -100,6 +100,7 @@ function render(q) {
   h('button.sugg', { role: 'option', on: { mousedown: (ev) => ev.preventDefault(), click: () => { hide(); location.hash = `#/search?q=${encodeURIComponent(input.value.trim())}`; } } },
     h('div.meta', h('div.t', `See all results for “${input.value.trim()}”`))));
   if (!entries.length) box.prepend(h('div.sugg.muted', 'No matches yet — keep typing'));
+  box.dataset.q = q; // which query these suggestions answer
   box.hidden = false;
 }
 

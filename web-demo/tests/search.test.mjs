@@ -39,7 +39,8 @@ test('sign up, then autocomplete while typing finds a misspelled artist', async 
     const early = await page.locator('#suggest .sugg[data-id]').count();
     assert.ok(early > 0, 'suggestions while typing');
     await input.pressSequentially('lica', { delay: 90 });
-    const hit = page.locator('#suggest .sugg[data-kind="artist"]', { hasText: 'Metallica' });
+    // The suggestions must answer the misspelled word itself, not the earlier prefix.
+    const hit = page.locator('#suggest[data-q="metalica"] .sugg[data-kind="artist"]', { hasText: 'Metallica' });
     await hit.first().waitFor({ timeout: 3000 });
     await screenshot(page, 'search-2-suggestions');
 
