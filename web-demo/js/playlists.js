@@ -286,7 +286,8 @@ class LivePlaylist {
     const total = this.items.reduce((s, x) => s + (cachedTrack(x.track_id)?.duration_ms || 0), 0);
     const ctx = `segue:playlist:${this.id}`;
     const title = h('h1#playlist-title', { title: editable ? 'Click to rename' : '', style: editable ? { cursor: 'pointer' } : null, on: { click: () => editable && this.rename() } }, this.name || 'Untitled');
-    const heroEl = h('div.hero', { style: { '--hero': colorFor(this.id, m.color) } }, cover(this.name, m.color),
+    const tint = colorFor(this.id, m.color);
+    const heroEl = h('div.hero', { style: { '--hero': tint } }, cover(this.name, tint),
       h('div.hero-text', h('div.kind', m.collaborative ? 'Collaborative playlist' : m.public === false ? 'Private playlist' : 'Playlist'), title,
         this.description ? h('div.sub.muted', this.description) : null,
         h('div.sub', owner ? h('b', owner) : null, ` · ${this.items.length} song${this.items.length === 1 ? '' : 's'}`, total ? `, ${Math.round(total / 60000)} min` : '')));
