@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, waitConnected, screenshot, withScreens } from './helpers.mjs';
+import { launch, openPage, waitConnected, screenshot, withScreens, BASE } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -41,7 +41,13 @@ test('sign up, then autocomplete while typing finds a misspelled artist', async 
     await input.pressSequentially('lica', { delay: 90 });
     // The suggestions must answer the misspelled word itself, not the earlier prefix.
     const hit = page.locator('#suggest[data-q="metalica"] .sugg[data-kind="artist"]', { hasText: 'Metallica' });
-    await hit.first().waitFor({ timeout: 3000 });
+    try {
+      await hit.first().waitFor({ timeout: 3000 });
+    } catch (e) {
+      // Say whether the page or the server is at fault.
+      const r = await fetch(`${BASE()}/v1/search/suggest?q=metalica&limit=8`).then((x) => x.text()).catch((x) => String(x));
+      throw new Error(`no "Metallica" artist suggestion for "metalica"; the server's suggest answers ${r.slice(0, 300)} (${e.message.split('\n')[0]})`);
+    }
     await screenshot(page, 'search-2-suggestions');
 
     await hit.first().click();
