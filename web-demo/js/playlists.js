@@ -275,15 +275,17 @@ class LivePlaylist {
 
   async render() {
     if (this.closed) return;
+    const my = (this.renderSeq = (this.renderSeq || 0) + 1);
     const shownItems = this.items.slice(0, this.shown);
     await fetchTracks(shownItems.map((x) => x.track_id));
-    if (this.closed) return;
+    if (this.closed || my !== this.renderSeq) return; // a newer render is under way
     const tracks = shownItems.map((x) => cachedTrack(x.track_id) || { id: x.track_id, title: '…', artists: [], duration_ms: 0 });
     const m = this.meta;
     const editable = this.canEdit();
     const owner = m.owner?.display_name ?? m.owner_name ?? (m.owner_id || m.owner ? store.nameOf(m.owner?.id ?? m.owner_id ?? m.owner) : null);
     const collaborators = (m.collaborators || []).map((c) => (typeof c === 'object' ? c : { user_id: c }));
-    const total = this.items.reduce((s, x) => s + (cachedTrack(x.track_id)?.duration_ms || 0), 0);
+    // The length only when every song is known (long lists load 200 at a time).
+    const total = this.items.length <= this.shown ? this.items.reduce((s, x) => s + (cachedTrack(x.track_id)?.duration_ms || 0), 0) : 0;
     const ctx = `segue:playlist:${this.id}`;
     const title = h('h1#playlist-title', { title: editable ? 'Click to rename' : '', style: editable ? { cursor: 'pointer' } : null, on: { click: () => editable && this.rename() } }, this.name || 'Untitled');
     const tint = colorFor(this.id, m.color);
