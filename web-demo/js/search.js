@@ -43,6 +43,7 @@ export function initSearch() {
 function hide() {
   $('#suggest').hidden = true;
   sel = -1;
+  seq += 1; // answers still on their way must not reopen the list
 }
 
 /** One suggestion in one shape: {kind, id, title, sub, color, track?}. */
