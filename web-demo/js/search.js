@@ -3,20 +3,21 @@
 // answer is shown).
 
 import { api } from './api.js';
-import { h, $, clear, cover, debounce, itemsOf, normTrack } from './util.js';
+import { h, $, clear, cover, itemsOf, normTrack } from './util.js';
 import { playFrom } from './views.js';
 
 let seq = 0;
+let pendingTimer = null; // the keystroke pause before asking for suggestions
 let sel = -1;
 let entries = [];
 
 export function initSearch() {
   const input = $('#search-input');
   const box = $('#suggest');
-  const run = debounce(() => suggest(input.value), 120);
   input.addEventListener('input', () => {
+    clearTimeout(pendingTimer);
     if (!input.value.trim()) return hide();
-    run();
+    pendingTimer = setTimeout(() => suggest(input.value), 120);
   });
   input.addEventListener('focus', () => {
     if (input.value.trim() && entries.length) box.hidden = false;
@@ -41,6 +42,7 @@ export function initSearch() {
 }
 
 function hide() {
+  clearTimeout(pendingTimer);
   $('#suggest').hidden = true;
   sel = -1;
   seq += 1; // answers still on their way must not reopen the list
