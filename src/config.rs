@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub workers: usize,
     pub max_body_bytes: usize,
     pub shutdown_grace_ms: u64,
+    /// Folder of the web player served at `/`; empty means the source tree's `web-demo/`.
+    pub web_dir: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -175,6 +177,7 @@ impl Default for ServerConfig {
             workers: 0,
             max_body_bytes: 1024 * 1024,
             shutdown_grace_ms: 5000,
+            web_dir: String::new(),
         }
     }
 }

@@ -25,4 +25,5 @@ mod search;
 mod session_sync;
 mod sessions;
 mod storage_conformance;
+mod web;
 mod ws_protocol;

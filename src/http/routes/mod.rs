@@ -9,6 +9,9 @@ pub mod playlists;
 pub mod search;
 pub mod sessions;
 pub mod stream;
+// `web.rs` is named `web_player` here so that it does not clash with `actix_web::web`.
+#[path = "web.rs"]
+pub mod web_player;
 
 use actix_web::web;
 
@@ -24,4 +27,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     playlists::configure(cfg);
     search::configure(cfg);
     sessions::configure(cfg);
+    // Last, so that API routes win over the web player's pages.
+    web_player::configure(cfg);
 }
