@@ -45,6 +45,7 @@ impl ServerHandle {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         // Every user's player is stored before the process goes away.
         self.state.players.shutdown().await;
+        self.state.search.close().await;
         self.server.stop(true).await;
     }
 

@@ -91,7 +91,19 @@ pub fn live_writer(index: &Index, heap: usize) -> tantivy::Result<IndexWriter> {
         .num_merge_threads(1)
         .memory_budget_per_thread(heap.max(15_000_000))
         .build();
-    let writer: IndexWriter = index.writer_with_options(options)?;
+    // The index lock is held until a previous writer (a server stopping in this process, or a
+    // background build finishing) lets go: wait a little for it rather than fail at once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let writer: IndexWriter = loop {
+        match index.writer_with_options(options.clone()) {
+            Err(tantivy::TantivyError::LockFailure(_, _))
+                if std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => break other?,
+        }
+    };
     let mut policy = LogMergePolicy::default();
     // Frequent small commits make many tiny segments: merge them early.
     policy.set_min_num_segments(6);

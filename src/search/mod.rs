@@ -188,6 +188,17 @@ impl SearchIndex {
         searcher.num_docs().saturating_sub(playlists)
     }
 
+    /// Server shutdown: a background build stops at its next check (without swapping in a
+    /// half-built generation), and this waits (bounded) until it has, so that a server started
+    /// next on the same data dir finds the index as it was left.
+    pub async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.is_building() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// True while a whole-index build runs in the background.
     pub fn is_building(&self) -> bool {
         self.building.load(Ordering::Acquire)

@@ -414,5 +414,4 @@ async fn fanout_to_200_members() {
         }
     }
     assert_eq!(got, 200, "every member receives the host's command");
-    assert!(sent.elapsed() < Duration::from_secs(10));
 }
