@@ -202,3 +202,51 @@ async fn demo_import_is_idempotent() {
         "unknown tracks dropped, order kept"
     );
 }
+
+#[tokio::test]
+async fn rest_edits_with_an_idempotency_key_apply_once() {
+    let srv = TestServer::start().await;
+    let t = seed_tracks(&srv.state.storage, 3).await;
+    let ann = srv.client().new_user("idem").await;
+    let id = ann
+        .post("/v1/playlists", json!({"name": "Retry"}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let send = |key: &'static str| {
+        let ann = ann.clone();
+        let url = ann.url(&format!("/v1/playlists/{id}/tracks"));
+        let body = json!({"track_ids": [t[0], t[1]]});
+        async move {
+            ann.send(
+                ann.http
+                    .post(url)
+                    .bearer_auth(ann.token())
+                    .header("Idempotency-Key", key)
+                    .json(&body),
+            )
+            .await
+        }
+    };
+    let first = send("add-1").await.expect(201);
+    let again = send("add-1").await.expect(201);
+    assert_eq!(
+        first["snapshot_id"], again["snapshot_id"],
+        "a retry is not applied twice"
+    );
+    assert_eq!(
+        first["item_ids"], again["item_ids"],
+        "a retry names the same items"
+    );
+    let got = ann.get(&format!("/v1/playlists/{id}")).await.expect(200);
+    assert_eq!(got["items"]["items"].as_array().unwrap().len(), 2);
+    // A new key is a new edit.
+    send("add-2").await.expect(201);
+    let got = ann.get(&format!("/v1/playlists/{id}")).await.expect(200);
+    assert_eq!(got["items"]["items"].as_array().unwrap().len(), 4);
+    // A key that is not a printable token is refused.
+    let long: &'static str = Box::leak("k".repeat(65).into_boxed_str());
+    send(long).await.expect_error(400, "bad_request");
+}

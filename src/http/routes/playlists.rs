@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::extract::AuthUser;
 use crate::http::AppState;
 use crate::storage::playlists::{PlaylistMeta, Role};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -161,7 +161,15 @@ async fn update(
         ops.push(Op::Describe { description });
     }
     if !ops.is_empty() {
-        send_edit(&state, &user.user_id, &id, None, OpsSource::Ops(ops)).await?;
+        send_edit(
+            &state,
+            &user.user_id,
+            &id,
+            None,
+            OpsSource::Ops(ops),
+            &IdempotencyKey(None),
+        )
+        .await?;
     }
     if b.public.is_some() || b.collaborative.is_some() {
         state
@@ -187,6 +195,57 @@ async fn delete(
     Ok(HttpResponse::Ok().json(json!({"deleted": true})))
 }
 
+/// The optional `Idempotency-Key` header of an edit request: retrying a request with the same
+/// key (same user) applies it once and returns the original result, like a WebSocket `op_id`.
+pub struct IdempotencyKey(Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = crate::error::ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let key = match req.headers().get("idempotency-key") {
+            None => Ok(None),
+            Some(v) => match v.to_str() {
+                Ok(k) if (1..=64).contains(&k.len()) && !k.chars().any(char::is_control) => {
+                    Ok(Some(k.to_string()))
+                }
+                _ => Err(ApiError::bad_request(
+                    "Idempotency-Key must be 1-64 printable characters",
+                )),
+            },
+        };
+        std::future::ready(key.map(IdempotencyKey))
+    }
+}
+
+impl IdempotencyKey {
+    fn op_id(&self, user_id: &str) -> String {
+        match &self.0 {
+            Some(k) => format!("rest-{user_id}-{k}"),
+            None => format!("rest-{}", crate::storage::new_id()),
+        }
+    }
+
+    /// Item ids for an insert: derived from the key when there is one, so a retry names the
+    /// same items.
+    fn item_ids(&self, user_id: &str, n: usize) -> Vec<String> {
+        use base64::Engine;
+        (0..n)
+            .map(|i| match &self.0 {
+                Some(k) => {
+                    let d = ring::digest::digest(
+                        &ring::digest::SHA256,
+                        format!("{user_id}\0{k}\0{i}").as_bytes(),
+                    );
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&d.as_ref()[..16])
+                }
+                None => crate::storage::new_id(),
+            })
+            .collect()
+    }
+}
+
 /// Runs one edit through the playlist's actor (acknowledged after commit).
 async fn send_edit(
     state: &AppState,
@@ -194,10 +253,11 @@ async fn send_edit(
     id: &str,
     expect_version: Option<u64>,
     ops: OpsSource,
+    key: &IdempotencyKey,
 ) -> ApiResult<EditResult> {
     let req = EditRequest {
         author: user_id.to_string(),
-        op_id: format!("rest-{}", crate::storage::new_id()),
+        op_id: key.op_id(user_id),
         base_version: None,
         expect_version,
         ops,
@@ -232,6 +292,7 @@ async fn add_tracks(
     user: AuthUser,
     id: web::Path<String>,
     body: web::Json<AddBody>,
+    key: IdempotencyKey,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let expect = parse_snapshot(&b.snapshot_id)?;
@@ -245,11 +306,7 @@ async fn add_tracks(
             state.config.playlist.max_items
         )));
     }
-    let item_ids: Vec<String> = b
-        .track_ids
-        .iter()
-        .map(|_| crate::storage::new_id())
-        .collect();
+    let item_ids: Vec<String> = key.item_ids(&user.user_id, b.track_ids.len());
     let probe = vec![Op::Insert {
         after_item_id: None,
         track_ids: b.track_ids.clone(),
@@ -281,6 +338,7 @@ async fn add_tracks(
         &id,
         expect,
         OpsSource::Build(Box::new(build)),
+        &key,
     )
     .await?;
     Ok(HttpResponse::Created().json(
@@ -306,6 +364,7 @@ async fn remove_tracks(
     user: AuthUser,
     id: web::Path<String>,
     body: web::Json<RemoveBody>,
+    key: IdempotencyKey,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let expect = parse_snapshot(&b.snapshot_id)?;
@@ -317,7 +376,15 @@ async fn remove_tracks(
         .filter(|i| seen.insert(i.item_id.clone()))
         .map(|i| Op::Remove { item_id: i.item_id })
         .collect();
-    let r = send_edit(&state, &user.user_id, &id, expect, OpsSource::Ops(ops)).await?;
+    let r = send_edit(
+        &state,
+        &user.user_id,
+        &id,
+        expect,
+        OpsSource::Ops(ops),
+        &key,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(
         json!({"snapshot_id": r.version.to_string(), "version": r.version, "skipped": r.skipped}),
     ))
@@ -386,6 +453,7 @@ async fn move_tracks(
     user: AuthUser,
     id: web::Path<String>,
     body: web::Json<MoveBody>,
+    key: IdempotencyKey,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let expect = parse_snapshot(&b.snapshot_id)?;
@@ -398,6 +466,7 @@ async fn move_tracks(
         &id,
         expect,
         OpsSource::Build(Box::new(build)),
+        &key,
     )
     .await?;
     Ok(
