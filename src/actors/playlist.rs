@@ -155,7 +155,8 @@ pub struct PlaylistActor {
     dir: Weak<PlaylistDirectory>,
     /// None until loaded (and while an atomic step holds it).
     core: Option<PlaylistCore>,
-    subscribers: HashMap<u64, Arc<Outbox>>,
+    /// Connection id -> (its user, its outbox).
+    subscribers: HashMap<u64, (Arc<str>, Arc<Outbox>)>,
     last_active: tokio::time::Instant,
 }
 
@@ -224,7 +225,7 @@ impl PlaylistActor {
 
     fn broadcast(&mut self, frame: Bytes) {
         self.subscribers
-            .retain(|_, outbox| outbox.push(frame.clone()));
+            .retain(|_, (_, outbox)| outbox.push(frame.clone()));
     }
 }
 
@@ -277,6 +278,7 @@ impl Handler<Edit> for PlaylistActor {
 /// Subscribes a connection; answers with a snapshot or the entries after `since_version`.
 pub struct Subscribe {
     pub conn_id: u64,
+    pub user_id: Arc<str>,
     pub outbox: Arc<Outbox>,
     pub since_version: Option<u64>,
 }
@@ -290,7 +292,7 @@ impl Handler<Subscribe> for PlaylistActor {
 
     fn handle(&mut self, m: Subscribe, _: &mut Self::Context) -> Self::Result {
         let id = self.id.clone();
-        let (conn_id, outbox) = (m.conn_id, m.outbox.clone());
+        let (conn_id, user_id, outbox) = (m.conn_id, m.user_id.clone(), m.outbox.clone());
         self.atomic(
             move |core| {
                 Box::pin(async move {
@@ -300,7 +302,7 @@ impl Handler<Subscribe> for PlaylistActor {
             },
             move |act, r| {
                 if r.is_ok() {
-                    act.subscribers.insert(conn_id, outbox);
+                    act.subscribers.insert(conn_id, (user_id, outbox));
                 }
                 r
             },
@@ -326,6 +328,25 @@ async fn subscribe_result(core: &PlaylistCore, id: &str, since: Option<u64>) -> 
         "playlist_id": id, "version": doc.version(), "name": doc.name(),
         "description": doc.description(), "items": items,
     }))
+}
+
+/// The current subscribers (to re-check their access after a permission change).
+pub struct Subscribers;
+
+impl Message for Subscribers {
+    type Result = Vec<(u64, Arc<str>, Arc<Outbox>)>;
+}
+
+impl Handler<Subscribers> for PlaylistActor {
+    type Result = MessageResult<Subscribers>;
+    fn handle(&mut self, _: Subscribers, _: &mut Self::Context) -> Self::Result {
+        MessageResult(
+            self.subscribers
+                .iter()
+                .map(|(c, (u, o))| (*c, u.clone(), o.clone()))
+                .collect(),
+        )
+    }
 }
 
 pub struct Unsubscribe {

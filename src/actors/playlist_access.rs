@@ -7,6 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 use crate::storage::playlists::{PlaylistMeta, Role};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct Access {
@@ -172,4 +173,37 @@ pub async fn details_changed(state: &AppState, id: &str) {
 pub fn touches_details(ops: &[Op]) -> bool {
     ops.iter()
         .any(|o| matches!(o, Op::Rename { .. } | Op::Describe { .. }))
+}
+
+/// After a permission change (collaborator removed, playlist made private): subscribers who
+/// may no longer read the playlist stop receiving it and are told with
+/// `{"type":"playlist_revoked","playlist_id":…}`.
+pub async fn revalidate_subscribers(state: &AppState, id: &str) {
+    let Ok(subs) = state
+        .playlists
+        .send(id, crate::actors::playlist::Subscribers)
+        .await
+    else {
+        return;
+    };
+    let mut verdicts: std::collections::HashMap<Arc<str>, bool> = Default::default();
+    for (conn_id, user_id, outbox) in subs {
+        let allowed = match verdicts.get(&user_id) {
+            Some(v) => *v,
+            None => {
+                let v = readable(state, &user_id, id).await.is_ok();
+                verdicts.insert(user_id.clone(), v);
+                v
+            }
+        };
+        if !allowed {
+            let frame = serde_json::json!({"type": "playlist_revoked", "playlist_id": id});
+            outbox.push(bytes::Bytes::from(frame.to_string()));
+            let _ = state
+                .playlists
+                .send(id, crate::actors::playlist::Unsubscribe { conn_id })
+                .await;
+            state.playlists.note_subscribed(conn_id, id, false);
+        }
+    }
 }

@@ -48,6 +48,7 @@ pub async fn handle(ctx: &Arc<ConnCtx>, ty: &str, msg: Value) -> ApiResult<Value
             readable(state, &ctx.user_id, &m.playlist_id).await?;
             let sub = Subscribe {
                 conn_id: ctx.conn_id,
+                user_id: ctx.user_id.clone(),
                 outbox: ctx.outbox.clone(),
                 since_version: m.since_version,
             };

@@ -218,3 +218,73 @@ async fn resend_catch_up_rest_edits_and_permissions() {
             .await,
     );
 }
+
+#[tokio::test]
+async fn removed_collaborators_and_private_playlists_stop_reaching_subscribers() {
+    let srv = TestServer::start().await;
+    let t = seed_tracks(&srv.state.storage, 2).await;
+    let c = srv.client();
+    let owner = c.new_user("rvo").await;
+    let collab = c.new_user("rvc").await;
+    let reader = c.new_user("rvr").await;
+    let id = owner
+        .post("/v1/playlists", json!({"name": "Shared", "public": true}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    owner
+        .post(
+            &format!(
+                "/v1/playlists/{id}/collaborators/{}",
+                collab.user_id.clone().unwrap()
+            ),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    let (mut cws, _) = collab.ws("rv-c").await;
+    let (mut rws, _) = reader.ws("rv-r").await;
+    for ws in [&mut cws, &mut rws] {
+        WsClient::ok(
+            ws.request(json!({"type": "playlist_subscribe", "playlist_id": id}))
+                .await,
+        );
+    }
+    // The collaborator is removed; the playlist is public, so they may still read it.
+    owner
+        .delete(&format!(
+            "/v1/playlists/{id}/collaborators/{}",
+            collab.user_id.clone().unwrap()
+        ))
+        .await
+        .expect(200);
+    // Made private: neither the former collaborator nor the reader may read it any more.
+    owner
+        .put(&format!("/v1/playlists/{id}"), json!({"public": false}))
+        .await
+        .expect(200);
+    for ws in [&mut cws, &mut rws] {
+        let ev = ws.recv_type("playlist_revoked").await;
+        assert_eq!(ev["playlist_id"], json!(id));
+    }
+    owner
+        .post(
+            &format!("/v1/playlists/{id}/tracks"),
+            json!({"track_ids": [t[0]]}),
+        )
+        .await
+        .expect(201);
+    for ws in [&mut cws, &mut rws] {
+        let leaked = ws
+            .recv_where_within(std::time::Duration::from_millis(500), |m| {
+                m["type"] == "playlist_ops"
+            })
+            .await;
+        assert!(
+            leaked.is_none(),
+            "a revoked subscriber still got {leaked:?}"
+        );
+    }
+}

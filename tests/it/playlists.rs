@@ -415,6 +415,7 @@ async fn rest_edits_reach_actor_subscribers() {
             &id,
             Subscribe {
                 conn_id: 777,
+                user_id: std::sync::Arc::from(ann.user_id.clone().unwrap().as_str()),
                 outbox: outbox.clone(),
                 since_version: None,
             },
@@ -451,6 +452,7 @@ async fn rest_edits_reach_actor_subscribers() {
             &id,
             Subscribe {
                 conn_id: 778,
+                user_id: std::sync::Arc::from(ann.user_id.clone().unwrap().as_str()),
                 outbox: other,
                 since_version: Some(0),
             },

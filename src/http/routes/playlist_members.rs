@@ -107,6 +107,7 @@ async fn remove_collaborator(
         .remove_member(&id, &target, Role::Collaborator)
         .await?;
     crate::actors::playlist_access::details_changed(&state, &id).await;
+    crate::actors::playlist_access::revalidate_subscribers(&state, &id).await;
     Ok(HttpResponse::Ok().json(json!({"playlist_id": id, "user_id": target, "removed": true})))
 }
 

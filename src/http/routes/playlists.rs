@@ -177,6 +177,9 @@ async fn update(
             .playlists
             .set_flags(&id, b.public, b.collaborative, state.now_ms())
             .await?;
+        if b.public == Some(false) {
+            crate::actors::playlist_access::revalidate_subscribers(&state, &id).await;
+        }
     }
     details_changed(&state, &id).await;
     let meta = readable(&state, &user.user_id, &id).await?.meta;
