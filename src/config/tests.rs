@@ -1,0 +1,103 @@
+//! Configuration loading: precedence, unknown keys, ill-typed values, validation.
+use super::*;
+
+fn no_env() -> Vec<(String, String)> {
+    vec![]
+}
+
+#[test]
+fn defaults_validate_and_match_default_toml() {
+    let c = Config::load(None, no_env(), &[]).unwrap();
+    assert_eq!(c.ws.max_frame_bytes, 65536);
+    // The documented defaults file must parse and agree with the built-in defaults.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+    let from_file = Config::load(Some(&path), no_env(), &[]).unwrap();
+    assert_eq!(
+        toml::Value::try_from(&from_file).unwrap(),
+        toml::Value::try_from(&c).unwrap(),
+        "config/default.toml and Config::default() disagree"
+    );
+    // And it documents every key.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let documented: toml::Value = toml::from_str(&text).unwrap();
+    let want = leaf_keys(&toml::Value::try_from(&c).unwrap());
+    let have = leaf_keys(&documented);
+    for k in want.keys() {
+        assert!(
+            have.contains_key(k),
+            "config/default.toml does not document `{k}`"
+        );
+    }
+}
+
+#[test]
+fn unknown_file_key_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    std::fs::write(&p, "[ws]\nmax_frame_byts = 3\n").unwrap();
+    let e = Config::load(Some(&p), no_env(), &[]).unwrap_err();
+    assert!(e.0.contains("ws.max_frame_byts"), "{e}");
+}
+
+#[test]
+fn ill_typed_value_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    std::fs::write(&p, "[ws]\nmax_frame_bytes = \"big\"\n").unwrap();
+    let e = Config::load(Some(&p), no_env(), &[]).unwrap_err();
+    assert!(e.0.contains("ws.max_frame_bytes"), "{e}");
+}
+
+#[test]
+fn env_overrides_file_and_cli_overrides_env() {
+    let env = vec![
+        ("SEGUE_WS_IDLE_TIMEOUT_MS".to_string(), "60000".to_string()),
+        (
+            "SEGUE_SERVER_LISTEN".to_string(),
+            "127.0.0.1:9000".to_string(),
+        ),
+        ("PATH".to_string(), "/bin".to_string()),
+    ];
+    let c = Config::load(
+        None,
+        env,
+        &[(
+            "server.listen",
+            toml::Value::String("127.0.0.1:9001".into()),
+        )],
+    )
+    .unwrap();
+    assert_eq!(c.ws.idle_timeout_ms, 60000);
+    assert_eq!(c.server.listen, "127.0.0.1:9001");
+}
+
+#[test]
+fn unknown_or_bad_env_is_named() {
+    let e = Config::load(None, vec![("SEGUE_WS_NOPE".into(), "1".into())], &[]).unwrap_err();
+    assert!(e.0.contains("SEGUE_WS_NOPE"), "{e}");
+    let e = Config::load(
+        None,
+        vec![("SEGUE_WS_IDLE_TIMEOUT_MS".into(), "soon".into())],
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.0.contains("ws.idle_timeout_ms"), "{e}");
+}
+
+#[test]
+fn semantic_validation_names_key() {
+    let e = Config::load(
+        None,
+        vec![("SEGUE_AUTH_PBKDF2_ITERATIONS".into(), "1000".into())],
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.0.contains("auth.pbkdf2_iterations"), "{e}");
+    let e = Config::load(
+        None,
+        vec![("SEGUE_STORAGE_BACKEND".into(), "postgres".into())],
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.0.contains("storage.backend"), "{e}");
+}
