@@ -61,7 +61,7 @@ pub async fn open(config: &crate::config::Config) -> anyhow::Result<Storage> {
             let _repos = self::scylla::ScyllaDb::open_repos(&config.storage).await?;
             anyhow::bail!(
                 "storage backend `scylla`: the CQL {} repositories are not implemented yet \
-                 (accounts, catalog and players are); use storage.backend = \"sqlite\"",
+                 (the others are); use storage.backend = \"sqlite\"",
                 self::scylla::MISSING_REPOSITORIES.join(", ")
             )
         }
