@@ -9,7 +9,6 @@
 use segue::config::Config;
 use segue::storage::scylla::{ScyllaDb, ScyllaRepos};
 use segue::storage::{AccountRepo, PlayerRepo, Storage};
-use std::sync::Arc;
 
 const KEYSPACE: &str = "segue_it";
 
@@ -63,23 +62,9 @@ async fn open_repos(config: &Config) -> ScyllaRepos {
         .expect("connect to the CQL node and apply the schema")
 }
 
-/// A `Storage` whose repositories are the CQL ones where they exist. The repositories
-/// without a CQL implementation yet come from a throw-away SQLite file; the checks run here
-/// never touch them.
-async fn cql_storage(config: &Config, repos: &ScyllaRepos) -> Storage {
-    let mut sqlite = config.clone();
-    sqlite.storage.backend = "sqlite".into();
-    let base = segue::storage::open(&sqlite).await.unwrap();
-    Storage {
-        accounts: repos.accounts.clone(),
-        catalog: repos.catalog.clone(),
-        players: repos.players.clone(),
-        sessions: repos.sessions.clone(),
-        library: repos.library.clone(),
-        history: repos.history.clone(),
-        health: Arc::new(repos.db.clone()),
-        ..base
-    }
+/// The `Storage` made of the CQL repositories.
+async fn cql_storage(_config: &Config, repos: &ScyllaRepos) -> Storage {
+    repos.storage()
 }
 
 #[tokio::test]
@@ -117,6 +102,17 @@ async fn cql_library_and_history_conform() {
     let storage = cql_storage(&config, &repos).await;
     segue::storage::conformance::library::check(&storage).await;
     segue::storage::conformance::history::check(&storage).await;
+}
+
+#[tokio::test]
+async fn cql_playlists_conform() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(config) = cql_config(dir.path()) else {
+        return;
+    };
+    let repos = open_repos(&config).await;
+    let storage = cql_storage(&config, &repos).await;
+    segue::storage::conformance::playlists::check(&storage).await;
 }
 
 #[tokio::test]
@@ -297,19 +293,42 @@ async fn cql_schema_is_applied_once_and_reopening_is_idempotent() {
 }
 
 #[tokio::test]
-async fn cql_backend_is_refused_until_every_repository_exists() {
+async fn cql_backend_opens_every_repository() {
     let dir = tempfile::tempdir().unwrap();
     let Some(config) = cql_config(dir.path()) else {
         return;
     };
-    let _one_at_a_time = OPEN.lock().await;
-    let err = match segue::storage::open(&config).await {
-        Ok(_) => panic!("the scylla backend must not start half-implemented"),
-        Err(e) => e.to_string(),
+    let storage = {
+        let _one_at_a_time = OPEN.lock().await;
+        segue::storage::open(&config)
+            .await
+            .expect("the scylla backend opens")
     };
-    for missing in segue::storage::scylla::MISSING_REPOSITORIES {
-        assert!(err.contains(missing), "{err}");
-    }
+    storage.health.ping().await.unwrap();
+    // A write through `storage::open`'s repositories is readable through a second open.
+    let user = segue::storage::conformance::fresh("open");
+    storage
+        .library
+        .save(
+            &user,
+            segue::storage::library::SavedKind::Track,
+            vec!["t".into()],
+            5,
+        )
+        .await
+        .unwrap();
+    let again = {
+        let _one_at_a_time = OPEN.lock().await;
+        segue::storage::open(&config).await.unwrap()
+    };
+    assert_eq!(
+        again
+            .library
+            .count(&user, segue::storage::library::SavedKind::Track)
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 #[tokio::test]
