@@ -13,7 +13,7 @@ use segue::storage::{AccountRepo, PlayerRepo, Storage};
 const KEYSPACE: &str = "segue_it";
 
 /// Schema changes from several sessions at once make Cassandra slow to agree; open one at a time.
-static OPEN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static OPEN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn cql_nodes() -> Option<Vec<String>> {
     let raw = std::env::var("SEGUE_TEST_CQL")
@@ -37,7 +37,7 @@ fn required() -> bool {
 
 /// The test config pointing at the CQL node, or `None` (after saying why) when there is none
 /// and none is required. Panics when one is required but missing.
-fn cql_config(dir: &std::path::Path) -> Option<Config> {
+pub(crate) fn cql_config(dir: &std::path::Path) -> Option<Config> {
     let Some(nodes) = cql_nodes() else {
         let how = "no CQL node: set SEGUE_TEST_CQL=HOST:PORT (scripts/test.sh starts a Cassandra \
                    node and sets it) or SCYLLA_URI=HOST:PORT[,HOST:PORT...] for a ScyllaDB cluster";
