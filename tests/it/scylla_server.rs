@@ -122,3 +122,98 @@ async fn server_on_cql_player_survives_kill_9() {
     assert_eq!(p["playing"], false, "paused after the crash");
     assert!(p["version"].as_u64().unwrap() >= version);
 }
+
+/// `kill -9` of a `segue serve --store scylla` process while REST playlist edits are in flight:
+/// every acknowledged insert is there after the restart.
+#[tokio::test]
+async fn server_on_cql_acknowledged_playlist_edits_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mut config) = cql_config(dir.path()) else {
+        return;
+    };
+    config.storage.scylla_keyspace = KEYSPACE.into();
+    let t = {
+        let _one_at_a_time = OPEN.lock().await;
+        let storage = segue::storage::open(&config).await.unwrap();
+        crate::playlists::seed_tracks(&storage, 3).await
+    };
+    let nodes = config.storage.scylla_nodes.join(",");
+    let env = [
+        ("SEGUE_STORAGE_BACKEND", "scylla"),
+        ("SEGUE_STORAGE_SCYLLA_NODES", nodes.as_str()),
+        ("SEGUE_STORAGE_SCYLLA_KEYSPACE", KEYSPACE),
+    ];
+    let mut srv = ProcessServer::start(dir.path(), &env).await;
+    let ann = srv.client().new_user("cqlpl").await;
+    let id = ann
+        .post("/v1/playlists", json!({"name": "Crash"}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = format!("/v1/playlists/{id}/tracks");
+    let acked = Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
+    let mut tasks = vec![];
+    for w in 0..3 {
+        let (ann, url, acked, t) = (ann.clone(), url.clone(), acked.clone(), t.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..200 {
+                let r = ann
+                    .http
+                    .post(ann.url(&url))
+                    .bearer_auth(ann.token())
+                    .json(&json!({"track_ids": [t[(w + i) % 3]]}))
+                    .send()
+                    .await;
+                match r {
+                    Ok(resp) if resp.status().as_u16() == 201 => {
+                        let body: serde_json::Value = resp.json().await.unwrap();
+                        acked
+                            .lock()
+                            .push(body["item_ids"][0].as_str().unwrap().to_string());
+                    }
+                    _ => break,
+                }
+            }
+        }));
+    }
+    wait_until(Duration::from_secs(60), "some edits acknowledged", || {
+        let n = acked.lock().len();
+        async move { n >= 15 }
+    })
+    .await;
+    srv.kill9();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let acked = acked.lock().clone();
+    let srv2 = ProcessServer::start(dir.path(), &env).await;
+    let mut ann2 = srv2.client();
+    ann2.token = ann.token.clone();
+    let mut present = vec![];
+    let mut offset = 0;
+    loop {
+        let page = ann2
+            .get(&format!("/v1/playlists/{id}?limit=100&offset={offset}"))
+            .await
+            .expect(200);
+        let items = page["items"]["items"].as_array().unwrap().clone();
+        present.extend(
+            items
+                .iter()
+                .map(|i| i["item_id"].as_str().unwrap().to_string()),
+        );
+        offset += 100;
+        if offset as u64 >= page["items"]["total"].as_u64().unwrap() {
+            break;
+        }
+    }
+    for a in &acked {
+        assert!(
+            present.contains(a),
+            "acknowledged item {a} lost after kill -9"
+        );
+    }
+    assert!(present.len() >= acked.len());
+}
