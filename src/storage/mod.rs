@@ -1,5 +1,5 @@
-//! Storage: one async repository trait per domain, implemented by SQLite (embedded default) and,
-//! later, ScyllaDB. Actors and routes only ever see these traits.
+//! Storage: one async repository trait per domain, implemented by SQLite (embedded default) and
+//! ScyllaDB / Cassandra (CQL). Actors and routes only ever see these traits.
 
 pub mod accounts;
 pub mod catalog;
@@ -55,16 +55,9 @@ pub async fn open(config: &crate::config::Config) -> anyhow::Result<Storage> {
             };
             sqlite::open(&path, &config.storage)
         }
-        "scylla" => {
-            // Connect (creating keyspace and schema) first, so that an unreachable cluster is
-            // reported as such; then refuse to run on a half-implemented backend.
-            let _repos = self::scylla::ScyllaDb::open_repos(&config.storage).await?;
-            anyhow::bail!(
-                "storage backend `scylla`: the CQL {} repositories are not implemented yet \
-                 (accounts, catalog and players are); use storage.backend = \"sqlite\"",
-                self::scylla::MISSING_REPOSITORIES.join(", ")
-            )
-        }
+        "scylla" => Ok(self::scylla::ScyllaDb::open_repos(&config.storage)
+            .await?
+            .storage()),
         other => anyhow::bail!("storage backend `{other}` is not available in this build"),
     }
 }

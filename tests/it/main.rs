@@ -20,6 +20,7 @@ mod playlists;
 mod playlists_crash;
 mod playlists_handlers;
 mod playlists_more;
+mod scylla_server;
 mod scylla_storage;
 mod search;
 mod session_sync;

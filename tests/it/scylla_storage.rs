@@ -9,12 +9,11 @@
 use segue::config::Config;
 use segue::storage::scylla::{ScyllaDb, ScyllaRepos};
 use segue::storage::{AccountRepo, PlayerRepo, Storage};
-use std::sync::Arc;
 
 const KEYSPACE: &str = "segue_it";
 
 /// Schema changes from several sessions at once make Cassandra slow to agree; open one at a time.
-static OPEN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static OPEN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn cql_nodes() -> Option<Vec<String>> {
     let raw = std::env::var("SEGUE_TEST_CQL")
@@ -38,7 +37,7 @@ fn required() -> bool {
 
 /// The test config pointing at the CQL node, or `None` (after saying why) when there is none
 /// and none is required. Panics when one is required but missing.
-fn cql_config(dir: &std::path::Path) -> Option<Config> {
+pub(crate) fn cql_config(dir: &std::path::Path) -> Option<Config> {
     let Some(nodes) = cql_nodes() else {
         let how = "no CQL node: set SEGUE_TEST_CQL=HOST:PORT (scripts/test.sh starts a Cassandra \
                    node and sets it) or SCYLLA_URI=HOST:PORT[,HOST:PORT...] for a ScyllaDB cluster";
@@ -63,20 +62,9 @@ async fn open_repos(config: &Config) -> ScyllaRepos {
         .expect("connect to the CQL node and apply the schema")
 }
 
-/// A `Storage` whose accounts, catalog and players are the CQL repositories. The repositories
-/// without a CQL implementation yet come from a throw-away SQLite file; the checks run here
-/// never touch them.
-async fn cql_storage(config: &Config, repos: &ScyllaRepos) -> Storage {
-    let mut sqlite = config.clone();
-    sqlite.storage.backend = "sqlite".into();
-    let base = segue::storage::open(&sqlite).await.unwrap();
-    Storage {
-        accounts: repos.accounts.clone(),
-        catalog: repos.catalog.clone(),
-        players: repos.players.clone(),
-        health: Arc::new(repos.db.clone()),
-        ..base
-    }
+/// The `Storage` made of the CQL repositories.
+async fn cql_storage(_config: &Config, repos: &ScyllaRepos) -> Storage {
+    repos.storage()
 }
 
 #[tokio::test]
@@ -91,6 +79,87 @@ async fn cql_accounts_catalog_and_players_conform() {
     segue::storage::conformance::accounts::check(&storage).await;
     segue::storage::conformance::catalog::check(&storage).await;
     segue::storage::conformance::players::check(&storage).await;
+}
+
+#[tokio::test]
+async fn cql_sessions_conform() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(config) = cql_config(dir.path()) else {
+        return;
+    };
+    let repos = open_repos(&config).await;
+    let storage = cql_storage(&config, &repos).await;
+    segue::storage::conformance::sessions::check(&storage).await;
+}
+
+#[tokio::test]
+async fn cql_library_and_history_conform() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(config) = cql_config(dir.path()) else {
+        return;
+    };
+    let repos = open_repos(&config).await;
+    let storage = cql_storage(&config, &repos).await;
+    segue::storage::conformance::library::check(&storage).await;
+    segue::storage::conformance::history::check(&storage).await;
+}
+
+#[tokio::test]
+async fn cql_playlists_conform() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(config) = cql_config(dir.path()) else {
+        return;
+    };
+    let repos = open_repos(&config).await;
+    let storage = cql_storage(&config, &repos).await;
+    segue::storage::conformance::playlists::check(&storage).await;
+}
+
+#[tokio::test]
+async fn cql_recent_streams_walk_back_across_months() {
+    use segue::storage::history::PlayEvent;
+    use segue::storage::HistoryRepo;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(config) = cql_config(dir.path()) else {
+        return;
+    };
+    let repos = open_repos(&config).await;
+    let user = segue::storage::conformance::fresh("months");
+    // 2024-01-31, 2024-02-01, 2024-03-15 (UTC): three monthly partitions.
+    let times = [1_706_659_200_000_i64, 1_706_745_600_000, 1_710_460_800_000];
+    let events: Vec<PlayEvent> = times
+        .iter()
+        .enumerate()
+        .map(|(i, at)| PlayEvent {
+            user_id: user.clone(),
+            event_id: format!("e{i}"),
+            track_id: format!("t{i}"),
+            played_at_ms: *at,
+            ms_played: 60_000,
+            device_id: None,
+            context_uri: None,
+            stream: true,
+        })
+        .collect();
+    assert_eq!(repos.history.record(events).await.unwrap(), 3);
+    assert_eq!(
+        segue::storage::scylla::month_of(times[0]),
+        202401,
+        "first event in January"
+    );
+    let all = repos.history.recent(&user, None, 10).await.unwrap();
+    let ids: Vec<&str> = all.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(ids, ["e2", "e1", "e0"], "newest first across months");
+    let page = repos
+        .history
+        .recent(&user, Some((times[2], "e2".into())), 1)
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(
+        page[0].event_id, "e1",
+        "the cursor continues in an older month"
+    );
 }
 
 #[tokio::test]
@@ -192,7 +261,10 @@ async fn cql_schema_is_applied_once_and_reopening_is_idempotent() {
         .unwrap()
         .map(|r| r.unwrap().0)
         .collect();
-    let expected = segue::storage::scylla::statements(segue::storage::scylla::SCHEMA).len();
+    let expected: usize = segue::storage::scylla::SCHEMA_VERSIONS
+        .iter()
+        .map(|(_, cql)| segue::storage::scylla::statements(cql).len())
+        .sum();
     assert_eq!(
         tables.len(),
         expected,
@@ -213,23 +285,50 @@ async fn cql_schema_is_applied_once_and_reopening_is_idempotent() {
         .unwrap()
         .map(|r| r.unwrap().0)
         .collect::<Vec<_>>();
-    assert_eq!(versions, vec![1], "schema version 1 recorded exactly once");
+    let all: Vec<i32> = segue::storage::scylla::SCHEMA_VERSIONS
+        .iter()
+        .map(|(v, _)| *v)
+        .collect();
+    assert_eq!(versions, all, "each schema version recorded exactly once");
 }
 
 #[tokio::test]
-async fn cql_backend_is_refused_until_every_repository_exists() {
+async fn cql_backend_opens_every_repository() {
     let dir = tempfile::tempdir().unwrap();
     let Some(config) = cql_config(dir.path()) else {
         return;
     };
-    let _one_at_a_time = OPEN.lock().await;
-    let err = match segue::storage::open(&config).await {
-        Ok(_) => panic!("the scylla backend must not start half-implemented"),
-        Err(e) => e.to_string(),
+    let storage = {
+        let _one_at_a_time = OPEN.lock().await;
+        segue::storage::open(&config)
+            .await
+            .expect("the scylla backend opens")
     };
-    for missing in segue::storage::scylla::MISSING_REPOSITORIES {
-        assert!(err.contains(missing), "{err}");
-    }
+    storage.health.ping().await.unwrap();
+    // A write through `storage::open`'s repositories is readable through a second open.
+    let user = segue::storage::conformance::fresh("open");
+    storage
+        .library
+        .save(
+            &user,
+            segue::storage::library::SavedKind::Track,
+            vec!["t".into()],
+            5,
+        )
+        .await
+        .unwrap();
+    let again = {
+        let _one_at_a_time = OPEN.lock().await;
+        segue::storage::open(&config).await.unwrap()
+    };
+    assert_eq!(
+        again
+            .library
+            .count(&user, segue::storage::library::SavedKind::Track)
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -330,4 +429,69 @@ async fn cql_catalog_keyset_paging_genres_and_moves() {
         .unwrap();
     assert_eq!(top.len(), 5, "no stale popularity row left behind");
     assert_eq!(top[0].id, moved.id);
+}
+
+#[tokio::test]
+async fn cql_join_code_claim_is_unique_under_races() {
+    use segue::storage::sessions::SessionRecord;
+    use segue::storage::SessionRepo;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(config) = cql_config(dir.path()) else {
+        return;
+    };
+    let repos = open_repos(&config).await;
+    let code = segue::storage::conformance::fresh("code");
+    let mut tasks = vec![];
+    for i in 0..8 {
+        let sessions = repos.sessions.clone();
+        let code = code.clone();
+        tasks.push(tokio::spawn(async move {
+            let id = format!("{code}-s{i}");
+            let r = sessions
+                .create(SessionRecord {
+                    session_id: id.clone(),
+                    join_code: code,
+                    version: 1,
+                    state: serde_json::json!({}),
+                    members: vec![],
+                    last_active_ms: 1,
+                })
+                .await;
+            (id, r)
+        }));
+    }
+    let mut winners = vec![];
+    for t in tasks {
+        match t.await.unwrap() {
+            (id, Ok(())) => winners.push(id),
+            (_, Err(segue::error::StorageError::Conflict(_))) => {}
+            (_, Err(e)) => panic!("a racing create failed with {e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one session gets the code");
+    assert_eq!(
+        repos.sessions.by_join_code(&code).await.unwrap(),
+        Some(winners[0].clone())
+    );
+    // Ending the session frees the code for a new one.
+    repos.sessions.delete(&winners[0]).await.unwrap();
+    assert!(!repos
+        .sessions
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.session_id == winners[0]));
+    repos
+        .sessions
+        .create(SessionRecord {
+            session_id: format!("{code}-again"),
+            join_code: code.clone(),
+            version: 1,
+            state: serde_json::json!({}),
+            members: vec![],
+            last_active_ms: 2,
+        })
+        .await
+        .unwrap();
 }

@@ -5,11 +5,20 @@
 mod accounts;
 mod catalog;
 mod catalog_write;
+mod history;
+mod library;
 mod players;
+mod playlists;
+mod playlists_members;
+mod sessions;
 
 pub use accounts::ScyllaAccounts;
 pub use catalog::ScyllaCatalog;
+pub use history::{month_of, ScyllaHistory};
+pub use library::ScyllaLibrary;
 pub use players::ScyllaPlayers;
+pub use playlists::ScyllaPlaylists;
+pub use sessions::ScyllaSessions;
 
 use crate::config::StorageConfig;
 use crate::error::{StorageError, StorageResult};
@@ -30,21 +39,43 @@ use std::time::Duration;
 /// The reference schema; it is also schema version 1.
 pub const SCHEMA: &str = include_str!("schema.cql");
 
+/// Schema version 2: the tables of the session, library and history repositories.
+pub const SCHEMA_V2: &str = include_str!("schema_v2.cql");
+
 /// Schema versions in order: `(version, CQL)`. Append new versions (ALTER/CREATE ... IF NOT
 /// EXISTS statements) at the end; never edit one that has been released.
-const SCHEMA_VERSIONS: &[(i32, &str)] = &[(1, SCHEMA)];
+/// Schema version 3: the tables of the playlist repository.
+pub const SCHEMA_V3: &str = include_str!("schema_v3.cql");
 
-/// The repositories that have a CQL implementation so far. `storage::open` refuses the
-/// `scylla` backend until every repository has one.
+pub const SCHEMA_VERSIONS: &[(i32, &str)] = &[(1, SCHEMA), (2, SCHEMA_V2), (3, SCHEMA_V3)];
+
+/// Every CQL repository, sharing one connected session.
 pub struct ScyllaRepos {
     pub db: ScyllaDb,
     pub accounts: Arc<ScyllaAccounts>,
     pub catalog: Arc<ScyllaCatalog>,
     pub players: Arc<ScyllaPlayers>,
+    pub sessions: Arc<ScyllaSessions>,
+    pub library: Arc<ScyllaLibrary>,
+    pub history: Arc<ScyllaHistory>,
+    pub playlists: Arc<ScyllaPlaylists>,
 }
 
-/// Repositories the CQL backend does not implement yet (named in the start-up error).
-pub const MISSING_REPOSITORIES: &[&str] = &["playlists", "sessions", "library", "history"];
+impl ScyllaRepos {
+    /// Every repository behind its trait, for `storage::open`.
+    pub fn storage(&self) -> crate::storage::Storage {
+        crate::storage::Storage {
+            accounts: self.accounts.clone(),
+            catalog: self.catalog.clone(),
+            players: self.players.clone(),
+            playlists: self.playlists.clone(),
+            sessions: self.sessions.clone(),
+            library: self.library.clone(),
+            history: self.history.clone(),
+            health: Arc::new(self.db.clone()),
+        }
+    }
+}
 
 /// A connected session bound to Segue's keyspace. Cheap to clone.
 #[derive(Clone)]
@@ -188,6 +219,10 @@ impl ScyllaDb {
             accounts: Arc::new(ScyllaAccounts::new(db.clone()).await?),
             catalog: Arc::new(ScyllaCatalog::new(db.clone()).await?),
             players: Arc::new(ScyllaPlayers::new(db.clone()).await?),
+            sessions: Arc::new(ScyllaSessions::new(db.clone()).await?),
+            library: Arc::new(ScyllaLibrary::new(db.clone()).await?),
+            history: Arc::new(ScyllaHistory::new(db.clone()).await?),
+            playlists: Arc::new(ScyllaPlaylists::new(db.clone()).await?),
             db,
         })
     }
@@ -241,7 +276,7 @@ fn serial_consistency(name: &str) -> SerialConsistency {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     use crate::clock::Clock;
     crate::clock::SystemClock.now_ms()
 }
@@ -362,7 +397,11 @@ mod tests {
         let stmts = statements(SCHEMA);
         assert!(stmts.len() > 30, "{}", stmts.len());
         assert!(stmts[0].starts_with("CREATE TABLE IF NOT EXISTS schema_version"));
-        for s in &stmts {
+        for s in stmts
+            .iter()
+            .chain(&statements(SCHEMA_V2))
+            .chain(&statements(SCHEMA_V3))
+        {
             assert!(s.starts_with("CREATE TABLE IF NOT EXISTS "), "{s}");
             assert!(!s.to_uppercase().contains("ALLOW FILTERING"), "{s}");
         }
