@@ -135,3 +135,44 @@ impl SlotTimes {
         self.0[slot].load(std::sync::atomic::Ordering::Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seek_positions_name_their_slot() {
+        for seq in [0u64, 1, 179, 180, 181, 12_345] {
+            let (slot, pos) = slot_position(seq);
+            assert_eq!(position_slot(pos), Some(slot));
+        }
+        // Positions no command produced are not taken for one.
+        assert_eq!(position_slot(250), None);
+        assert_eq!(position_slot(-500), None);
+        assert_eq!(position_slot(SLOTS as i64 * SLOT_MS), None);
+    }
+
+    #[test]
+    fn shares_cover_every_index_once() {
+        for (n, workers) in [(10usize, 3usize), (5, 8), (0, 2), (10_000, 2)] {
+            let mut seen = vec![0u8; n];
+            for worker in 0..workers {
+                let ctx = Ctx {
+                    ws_url: String::new(),
+                    http_url: String::new(),
+                    accounts: Arc::new(vec![]),
+                    worker,
+                    workers,
+                    duration: std::time::Duration::ZERO,
+                    track_id: String::new(),
+                    concurrency: 1,
+                    epoch: Instant::now(),
+                };
+                for i in ctx.share(n) {
+                    seen[i] += 1;
+                }
+            }
+            assert!(seen.iter().all(|&c| c == 1), "n={n} workers={workers}");
+        }
+    }
+}
