@@ -2,7 +2,7 @@
 //! rate; every member's receipt of the resulting `player_state` is one delivery, timed from the
 //! host's send (host and members of a session live in the same worker process).
 
-use super::{position_slot, slot_position, Ctx, SlotTimes};
+use super::{position_slot, slot_position, Ctx, LastMatch, SlotTimes};
 use crate::conn::{connect_device, parse, request, send_json, Sink, Source};
 use crate::report::{encode_hist, new_hist, WorkerResult};
 use futures_util::StreamExt;
@@ -110,14 +110,29 @@ pub async fn run(
     }
     tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     let run_secs = run_start.elapsed().as_secs_f64() - 1.0;
+    measuring.store(false, Ordering::Relaxed);
+    let (acked_n, errors_n) = (
+        acked.load(Ordering::Relaxed),
+        errors.load(Ordering::Relaxed),
+    );
+    // End the sessions so the next run finds its users free.
+    for session in &list {
+        let mut sink = session.host.lock().await;
+        let _ = send_json(
+            &mut sink,
+            &serde_json::json!({"type": "session_end", "id": 1}),
+        )
+        .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let h = hist.lock().clone();
     Ok(WorkerResult {
         connections,
         failed_connections: failed,
         setup_secs,
         commands_sent: sent_count.load(Ordering::Relaxed),
-        commands_acked: acked.load(Ordering::Relaxed),
-        errors: errors.load(Ordering::Relaxed),
+        commands_acked: acked_n,
+        errors: errors_n,
         deliveries: deliveries.load(Ordering::Relaxed),
         run_secs,
         latency: Some(encode_hist(&h)),
@@ -153,6 +168,14 @@ async fn setup_session(
         let _p = gate.acquire().await;
         connect_device(&ctx.ws_url, &host_acc.token, &format!("fh-{s}")).await?
     };
+    // A previous run that was cut short may have left this user in a session.
+    let _ = request(
+        &mut hs,
+        &mut hr,
+        4,
+        serde_json::json!({"type": "session_leave"}),
+    )
+    .await;
     request(
         &mut hs,
         &mut hr,
@@ -186,6 +209,13 @@ async fn setup_session(
             let _p = gate2.acquire_owned().await;
             let (mut ms, mut mr, _) =
                 connect_device(&ctx2.ws_url, &acc.token, &format!("fm-{s}-{m}")).await?;
+            let _ = request(
+                &mut ms,
+                &mut mr,
+                2,
+                serde_json::json!({"type": "session_leave"}),
+            )
+            .await;
             request(
                 &mut ms,
                 &mut mr,
@@ -229,6 +259,7 @@ fn spawn_member(
     } = obs;
     tokio::spawn(async move {
         let _keep = sink;
+        let mut last = LastMatch::default();
         while let Some(Ok(m)) = source.next().await {
             let Some(f) = parse(&m) else { continue };
             if f.ty != "player_state" || !on.load(Ordering::Relaxed) {
@@ -237,7 +268,7 @@ fn spawn_member(
             if let Some(slot) = f.position_ms.and_then(position_slot) {
                 let sent = session.sent.get(slot);
                 let now = ctx.micros();
-                if sent > 0 && now >= sent {
+                if sent > 0 && now >= sent && last.first(slot, sent) {
                     deliveries.fetch_add(1, Ordering::Relaxed);
                     let _ = hist.lock().record((now - sent).max(1));
                 }

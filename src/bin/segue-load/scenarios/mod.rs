@@ -121,6 +121,22 @@ pub fn position_slot(position_ms: i64) -> Option<usize> {
     }
 }
 
+/// One observer's last matched command: a later `player_state` that repeats the same position
+/// (any state change while paused does) answers no new command and is not counted again.
+#[derive(Default)]
+pub struct LastMatch(Option<(usize, u64)>);
+
+impl LastMatch {
+    /// True the first time this observer sees the command sent at `sent` in `slot`.
+    pub fn first(&mut self, slot: usize, sent: u64) -> bool {
+        if self.0 == Some((slot, sent)) {
+            return false;
+        }
+        self.0 = Some((slot, sent));
+        true
+    }
+}
+
 /// Send times (µs since the worker's epoch) per slot.
 pub struct SlotTimes(Vec<std::sync::atomic::AtomicU64>);
 
@@ -150,6 +166,16 @@ mod tests {
         assert_eq!(position_slot(250), None);
         assert_eq!(position_slot(-500), None);
         assert_eq!(position_slot(SLOTS as i64 * SLOT_MS), None);
+    }
+
+    #[test]
+    fn a_repeated_state_is_matched_once() {
+        let mut m = LastMatch::default();
+        assert!(m.first(3, 1_000));
+        assert!(!m.first(3, 1_000));
+        assert!(m.first(4, 1_100));
+        // The same slot reused by a later command counts again.
+        assert!(m.first(3, 91_000));
     }
 
     #[test]
