@@ -270,3 +270,26 @@ fn worker_main(cli: Cli, index: usize) -> anyhow::Result<()> {
     println!("RESULT {}", serde_json::to_string(&result)?);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_loopback_targets_are_accepted() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.2:9000/",
+            "http://localhost:1",
+            "http://[::1]:8080",
+        ] {
+            assert!(super::check_loopback(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1:8080",
+            "http://example.com",
+            "https://127.0.0.1:8080",
+            "127.0.0.1:8080",
+        ] {
+            assert!(super::check_loopback(bad).is_err(), "{bad}");
+        }
+    }
+}

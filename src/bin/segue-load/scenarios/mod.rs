@@ -121,6 +121,22 @@ pub fn position_slot(position_ms: i64) -> Option<usize> {
     }
 }
 
+/// One observer's last matched command: a later `player_state` that repeats the same position
+/// (any state change while paused does) answers no new command and is not counted again.
+#[derive(Default)]
+pub struct LastMatch(Option<(usize, u64)>);
+
+impl LastMatch {
+    /// True the first time this observer sees the command sent at `sent` in `slot`.
+    pub fn first(&mut self, slot: usize, sent: u64) -> bool {
+        if self.0 == Some((slot, sent)) {
+            return false;
+        }
+        self.0 = Some((slot, sent));
+        true
+    }
+}
+
 /// Send times (µs since the worker's epoch) per slot.
 pub struct SlotTimes(Vec<std::sync::atomic::AtomicU64>);
 
@@ -133,5 +149,56 @@ impl SlotTimes {
     }
     pub fn get(&self, slot: usize) -> u64 {
         self.0[slot].load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seek_positions_name_their_slot() {
+        for seq in [0u64, 1, 179, 180, 181, 12_345] {
+            let (slot, pos) = slot_position(seq);
+            assert_eq!(position_slot(pos), Some(slot));
+        }
+        // Positions no command produced are not taken for one.
+        assert_eq!(position_slot(250), None);
+        assert_eq!(position_slot(-500), None);
+        assert_eq!(position_slot(SLOTS as i64 * SLOT_MS), None);
+    }
+
+    #[test]
+    fn a_repeated_state_is_matched_once() {
+        let mut m = LastMatch::default();
+        assert!(m.first(3, 1_000));
+        assert!(!m.first(3, 1_000));
+        assert!(m.first(4, 1_100));
+        // The same slot reused by a later command counts again.
+        assert!(m.first(3, 91_000));
+    }
+
+    #[test]
+    fn shares_cover_every_index_once() {
+        for (n, workers) in [(10usize, 3usize), (5, 8), (0, 2), (10_000, 2)] {
+            let mut seen = vec![0u8; n];
+            for worker in 0..workers {
+                let ctx = Ctx {
+                    ws_url: String::new(),
+                    http_url: String::new(),
+                    accounts: Arc::new(vec![]),
+                    worker,
+                    workers,
+                    duration: std::time::Duration::ZERO,
+                    track_id: String::new(),
+                    concurrency: 1,
+                    epoch: Instant::now(),
+                };
+                for i in ctx.share(n) {
+                    seen[i] += 1;
+                }
+            }
+            assert!(seen.iter().all(|&c| c == 1), "n={n} workers={workers}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! the latency is measured until device B receives the resulting `player_state`. The seek
 //! position encodes which command a state answers (see `slot_position`).
 
-use super::{position_slot, slot_position, Ctx, SlotTimes};
+use super::{position_slot, slot_position, Ctx, LastMatch, SlotTimes};
 use crate::conn::{connect_device, parse, request, send_json, Sink};
 use crate::report::{encode_hist, new_hist, WorkerResult};
 use futures_util::StreamExt;
@@ -103,6 +103,7 @@ pub async fn run(
             measuring.clone(),
         );
         tokio::spawn(async move {
+            let mut last = LastMatch::default();
             while let Some(Ok(m)) = rb.next().await {
                 let Some(f) = parse(&m) else { continue };
                 if f.ty != "player_state" || !on.load(Ordering::Relaxed) {
@@ -111,7 +112,7 @@ pub async fn run(
                 if let Some(slot) = f.position_ms.and_then(position_slot) {
                     let sent = u2.sent.get(slot);
                     let now = ctx2.micros();
-                    if sent > 0 && now >= sent {
+                    if sent > 0 && now >= sent && last.first(slot, sent) {
                         c.deliveries.fetch_add(1, Ordering::Relaxed);
                         let _ = h.lock().record((now - sent).max(1));
                     }
