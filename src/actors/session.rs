@@ -51,7 +51,11 @@ pub struct SessionActor {
     persist_in_flight: bool,
     persist_dirty: bool,
     ended: bool,
+    /// A roster broadcast is scheduled (see `publish_roster`).
+    roster_pending: bool,
 }
+
+const ROSTER_DEBOUNCE: Duration = Duration::from_millis(100);
 
 impl SessionActor {
     pub fn new(app: web::Data<AppState>, doc: SessionDoc, meta: MetaCache) -> Self {
@@ -66,6 +70,7 @@ impl SessionActor {
             persist_in_flight: false,
             persist_dirty: false,
             ended: false,
+            roster_pending: false,
         }
     }
 
@@ -136,10 +141,22 @@ impl SessionActor {
         self.touch_and_persist(ctx);
     }
 
+    /// Roster changes are sent at most every `ROSTER_DEBOUNCE`: when hundreds of members join
+    /// at once, each member gets one `session_state` per window instead of one per join (the
+    /// member list grows with the session, so per-join broadcasts would cost O(n²) bytes).
     fn publish_roster(&mut self, ctx: &mut Context<Self>) {
-        let frame = encode(&self.state_view());
-        self.push_all(keys::SESSION_STATE, &frame);
         self.touch_and_persist(ctx);
+        if self.roster_pending {
+            return;
+        }
+        self.roster_pending = true;
+        ctx.run_later(ROSTER_DEBOUNCE, |act, _| {
+            act.roster_pending = false;
+            if !act.ended {
+                let frame = encode(&act.state_view());
+                act.push_all(keys::SESSION_STATE, &frame);
+            }
+        });
     }
 
     fn lead_ms(&self) -> i64 {
