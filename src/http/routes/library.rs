@@ -12,14 +12,15 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/me/tracks", web::put().to(save_tracks))
-        .route("/v1/me/tracks", web::delete().to(unsave_tracks))
-        .route("/v1/me/tracks", web::get().to(list_tracks))
-        .route("/v1/me/tracks/contains", web::get().to(contains_tracks))
-        .route("/v1/me/albums", web::put().to(save_albums))
-        .route("/v1/me/albums", web::delete().to(unsave_albums))
-        .route("/v1/me/albums", web::get().to(list_albums))
-        .route("/v1/me/albums/contains", web::get().to(contains_albums))
+    // Liked tracks and saved albums share one set of handlers; the path names the kind.
+    const SAVED: &str = "/v1/me/{kind:tracks|albums}";
+    cfg.route(SAVED, web::put().to(save))
+        .route(SAVED, web::delete().to(unsave))
+        .route(SAVED, web::get().to(list_saved))
+        .route(
+            "/v1/me/{kind:tracks|albums}/contains",
+            web::get().to(contains),
+        )
         .route("/v1/me/following", web::get().to(list_following))
         .route("/v1/me/following/{kind}/{id}", web::put().to(follow))
         .route("/v1/me/following/{kind}/{id}", web::delete().to(unfollow))
@@ -146,10 +147,11 @@ fn parse_cursor(c: &Option<String>) -> ApiResult<Option<(i64, String)>> {
 async fn save(
     state: web::Data<AppState>,
     user: AuthUser,
+    kind: web::Path<String>,
     q: web::Query<IdsQuery>,
     body: web::Bytes,
-    kind: SavedKind,
 ) -> ApiResult<HttpResponse> {
+    let kind = saved_kind(&kind);
     let ids = ids_from(&state, &q, &body)?;
     check_exist(&state, kind, &ids).await?;
     state
@@ -163,10 +165,11 @@ async fn save(
 async fn unsave(
     state: web::Data<AppState>,
     user: AuthUser,
+    kind: web::Path<String>,
     q: web::Query<IdsQuery>,
     body: web::Bytes,
-    kind: SavedKind,
 ) -> ApiResult<HttpResponse> {
+    let kind = saved_kind(&kind);
     let ids = ids_from(&state, &q, &body)?;
     state
         .storage
@@ -179,9 +182,10 @@ async fn unsave(
 async fn contains(
     state: web::Data<AppState>,
     user: AuthUser,
+    kind: web::Path<String>,
     q: web::Query<IdsQuery>,
-    kind: SavedKind,
 ) -> ApiResult<HttpResponse> {
+    let kind = saved_kind(&kind);
     let ids = ids_from(&state, &q, &web::Bytes::new())?;
     Ok(HttpResponse::Ok().json(
         state
@@ -193,6 +197,24 @@ async fn contains(
 }
 
 /// A page of saved ids of one kind, newest first, each with its catalog object.
+/// `tracks` or `albums` (the route only matches those two).
+fn saved_kind(path: &str) -> SavedKind {
+    if path == "albums" {
+        SavedKind::Album
+    } else {
+        SavedKind::Track
+    }
+}
+
+async fn list_saved(
+    s: web::Data<AppState>,
+    u: AuthUser,
+    kind: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(list(&s, &u.user_id, saved_kind(&kind), &q).await?))
+}
+
 async fn list(state: &AppState, user: &str, kind: SavedKind, q: &PageQuery) -> ApiResult<Value> {
     let limit = page_limit(state, q.limit)?;
     let saved = state
@@ -249,67 +271,6 @@ async fn list(state: &AppState, user: &str, kind: SavedKind, q: &PageQuery) -> A
         .collect();
     let total = state.storage.library.count(user, kind).await?;
     Ok(json!({"items": items, "next": next, "total": total, "limit": limit}))
-}
-
-async fn save_tracks(
-    s: web::Data<AppState>,
-    u: AuthUser,
-    q: web::Query<IdsQuery>,
-    b: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    save(s, u, q, b, SavedKind::Track).await
-}
-async fn unsave_tracks(
-    s: web::Data<AppState>,
-    u: AuthUser,
-    q: web::Query<IdsQuery>,
-    b: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    unsave(s, u, q, b, SavedKind::Track).await
-}
-async fn contains_tracks(
-    s: web::Data<AppState>,
-    u: AuthUser,
-    q: web::Query<IdsQuery>,
-) -> ApiResult<HttpResponse> {
-    contains(s, u, q, SavedKind::Track).await
-}
-async fn list_tracks(
-    s: web::Data<AppState>,
-    u: AuthUser,
-    q: web::Query<PageQuery>,
-) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(list(&s, &u.user_id, SavedKind::Track, &q).await?))
-}
-async fn save_albums(
-    s: web::Data<AppState>,
-    u: AuthUser,
-    q: web::Query<IdsQuery>,
-    b: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    save(s, u, q, b, SavedKind::Album).await
-}
-async fn unsave_albums(
-    s: web::Data<AppState>,
-    u: AuthUser,
-    q: web::Query<IdsQuery>,
-    b: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    unsave(s, u, q, b, SavedKind::Album).await
-}
-async fn contains_albums(
-    s: web::Data<AppState>,
-    u: AuthUser,
-    q: web::Query<IdsQuery>,
-) -> ApiResult<HttpResponse> {
-    contains(s, u, q, SavedKind::Album).await
-}
-async fn list_albums(
-    s: web::Data<AppState>,
-    u: AuthUser,
-    q: web::Query<PageQuery>,
-) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(list(&s, &u.user_id, SavedKind::Album, &q).await?))
 }
 
 fn follow_kind(k: &str) -> ApiResult<SavedKind> {
