@@ -184,7 +184,7 @@ impl Gen {
         let words = 1 + r.below(3);
         self.vocab.phrase(&mut r, words, &mut title);
         let own = r.zipf_popularity(self.albums);
-        let popularity = (own * 6 + self.artist_popularity(core.artists[0]) * 4) / 10;
+        let popularity = lift(own, self.artist_popularity(core.artists[0]));
         Album {
             id: format!("gal{}", j + 1),
             title,
@@ -233,7 +233,7 @@ impl Gen {
             }
         }
         let own = r.zipf_popularity(self.o.tracks);
-        let popularity = (own * 7 + self.artist_popularity(core.artists[0]) * 3) / 10;
+        let popularity = lift(own, self.artist_popularity(core.artists[0]));
         Track {
             id: format!("gtr{}", k + 1),
             title,
@@ -250,6 +250,12 @@ impl Gen {
             audio: None,
         }
     }
+}
+
+/// An album's or track's own popularity, lifted towards 100 by its artist's: a hit artist's
+/// releases are at least half-way popular, an unknown artist's keep their own.
+fn lift(own: u32, artist: u32) -> u32 {
+    own + (100 - own.min(100)) * artist.min(100) / 200
 }
 
 /// `ZZ` (no country: clearly synthetic), a 3-character registrant, 2-digit year, 5 digits;
