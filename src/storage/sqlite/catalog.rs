@@ -5,7 +5,8 @@ use crate::error::StorageResult;
 use crate::storage::catalog::{Album, Artist, CatalogCounts, CatalogRepo, Track};
 use rusqlite::{params, Connection, Row};
 
-pub const MIGRATIONS: &[&str] = &["CREATE TABLE artists (
+pub const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE artists (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         genres TEXT NOT NULL,
@@ -46,7 +47,12 @@ pub const MIGRATIONS: &[&str] = &["CREATE TABLE artists (
         artist_id TEXT NOT NULL, track_id TEXT NOT NULL, popularity INTEGER NOT NULL,
         PRIMARY KEY (artist_id, track_id)
     );
-    CREATE INDEX track_artists_by_popularity ON track_artists (artist_id, popularity DESC)"];
+    CREATE INDEX track_artists_by_popularity ON track_artists (artist_id, popularity DESC)",
+    // Upserts replace a track's (an album's) artist links by track (album) id: without these
+    // indexes every upsert scans the whole link table, and large imports go quadratic.
+    "CREATE INDEX track_artists_by_track ON track_artists (track_id);
+    CREATE INDEX album_artists_by_album ON album_artists (album_id)",
+];
 
 pub struct SqliteCatalog(pub SqliteDb);
 
