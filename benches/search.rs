@@ -1,7 +1,8 @@
 //! Search benchmark on a synthetic catalog: index build rate, p50/p99 latency of autocomplete,
 //! typo search and filtered search, and process memory; writes `target/search-report.json`.
 //!
-//! `cargo bench --bench search` (1M tracks; `SEARCH_BENCH_TRACKS=200000` for a smaller run).
+//! `cargo bench --bench search` (1M tracks; `SEARCH_BENCH_TRACKS=200000` for a smaller run;
+//! `SEARCH_BENCH_DIR=/some/dir` keeps the index for profiling the query phase on its own).
 //! The build runs in this process; the queries run in a fresh child process that opens the index
 //! the way the server does, so its memory figure is that of a serving process, not of the bulk
 //! indexer's heap.
@@ -263,6 +264,16 @@ fn typo(rng: &mut StdRng, w: &str) -> String {
     c.into_iter().collect()
 }
 
+fn thread_cpu_us() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
+}
+
 fn histo() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")
 }
@@ -287,12 +298,31 @@ fn queries(root: &Path, tracks: usize, n: usize) -> anyhow::Result<serde_json::V
         1 => synth.album_title(rng.gen_range(0..synth.albums)),
         _ => synth.track_title(rng.gen_range(0..tracks)),
     };
-    let run = |h: &mut Histogram<u64>, f: &mut dyn FnMut() -> anyhow::Result<usize>| {
-        let t = Instant::now();
-        let hits = f()?;
-        h.record((t.elapsed().as_micros() as u64).max(1))?;
-        anyhow::Ok(hits)
-    };
+    // The slowest queries of each kind go into the report: they are what the p99 is made of.
+    let mut slowest: [Vec<(u64, String)>; 3] = Default::default();
+    // CPU time of the querying thread, beside wall time: on a shared machine a query that is
+    // descheduled waits for another process, which wall time counts and CPU time does not.
+    let mut cpu: [Histogram<u64>; 3] = [histo(), histo(), histo()];
+    let mut wall: [Histogram<u64>; 3] = [histo(), histo(), histo()];
+    let mut run =
+        |measured: bool, kind: usize, q: &str, f: &mut dyn FnMut() -> anyhow::Result<usize>| {
+            let t = Instant::now();
+            let c = thread_cpu_us();
+            let hits = f()?;
+            let cpu_us = thread_cpu_us().saturating_sub(c).max(1);
+            let us = (t.elapsed().as_micros() as u64).max(1);
+            if measured {
+                wall[kind].record(us)?;
+                cpu[kind].record(cpu_us)?;
+            }
+            if measured {
+                let list = &mut slowest[kind];
+                list.push((us, q.to_string()));
+                list.sort_by_key(|e| std::cmp::Reverse(e.0));
+                list.truncate(8);
+            }
+            anyhow::Ok(hits)
+        };
     let search = |q: String, types: Vec<Kind>| {
         let req = SearchRequest {
             q,
@@ -307,9 +337,7 @@ fn queries(root: &Path, tracks: usize, n: usize) -> anyhow::Result<serde_json::V
             .map_err(anyhow::Error::from)
     };
     let all = vec![Kind::Track, Kind::Artist, Kind::Album];
-    let (mut auto_h, mut typo_h, mut filt_h) = (histo(), histo(), histo());
     let (mut auto_hits, mut typo_found) = (0usize, 0usize);
-    let mut sink = histo();
     for round in 0..(n + n / 10) {
         let measured = round >= n / 10; // the first tenth warms caches and is not recorded
                                         // Autocomplete: what a user has typed so far of some name.
@@ -323,8 +351,9 @@ fn queries(root: &Path, tracks: usize, n: usize) -> anyhow::Result<serde_json::V
             .map(|x| format!("{x} "))
             .chain(std::iter::once(w.chars().take(cut).collect()))
             .collect();
-        let h = if measured { &mut auto_h } else { &mut sink };
-        auto_hits += run(h, &mut || Ok(idx.suggest(&typed, 10)?.len()))?;
+        auto_hits += run(measured, 0, &typed, &mut || {
+            Ok(idx.suggest(&typed, 10)?.len())
+        })?;
         // Typo search: a whole name with one or two letters wrong in one word.
         let name = pick_name(&mut rng);
         let mut words: Vec<String> = name.split(' ').map(str::to_lowercase).collect();
@@ -332,8 +361,7 @@ fn queries(root: &Path, tracks: usize, n: usize) -> anyhow::Result<serde_json::V
             words[i] = typo(&mut rng, &words[i]);
         }
         let q = words.join(" ");
-        let h = if measured { &mut typo_h } else { &mut sink };
-        let found = run(h, &mut || search(q.clone(), all.clone()))?;
+        let found = run(measured, 1, &q, &mut || search(q.clone(), all.clone()))?;
         typo_found += usize::from(found > 0);
         // Filtered search: a word plus genre and year range, or an artist filter.
         let q = if rng.gen_bool(0.5) {
@@ -352,20 +380,37 @@ fn queries(root: &Path, tracks: usize, n: usize) -> anyhow::Result<serde_json::V
             let a = synth.artist_name(rng.gen_range(0..synth.artists));
             format!("artist:\"{}\" {}", a, synth.word(&mut rng))
         };
-        let h = if measured { &mut filt_h } else { &mut sink };
-        run(h, &mut || search(q.clone(), vec![Kind::Track, Kind::Album]))?;
+        run(measured, 2, &q, &mut || {
+            search(q.clone(), vec![Kind::Track, Kind::Album])
+        })?;
     }
+    let slowest_report: serde_json::Map<String, serde_json::Value> =
+        ["autocomplete", "typo", "filtered"]
+            .iter()
+            .zip(slowest.iter())
+            .map(|(k, l)| {
+                let list = l.iter().map(|(us, q)| json!([*us as f64 / 1000.0, q]));
+                (k.to_string(), serde_json::Value::from_iter(list))
+            })
+            .collect();
     Ok(json!({
         "queries_per_kind": n,
-        "autocomplete": stats(&auto_h),
+        "autocomplete": stats(&wall[0]),
+        "autocomplete_cpu": stats(&cpu[0]),
         "autocomplete_avg_suggestions": auto_hits as f64 / (n + n / 10) as f64,
-        "typo_search_track_artist_album": stats(&typo_h),
+        "typo_search_track_artist_album": stats(&wall[1]),
+        "typo_search_cpu": stats(&cpu[1]),
         "typo_search_found_ratio": typo_found as f64 / (n + n / 10) as f64,
-        "filtered_search_track_album": stats(&filt_h),
+        "filtered_search_track_album": stats(&wall[2]),
+        "filtered_search_cpu": stats(&cpu[2]),
         "rss_mb_before_open": rss_before / 1024,
         "rss_mb_after_queries": rss_kb("VmRSS:") / 1024,
+        // Heap versus pages of the memory-mapped index files (the kernel can drop the latter).
+        "rss_anon_mb_after_queries": rss_kb("RssAnon:") / 1024,
+        "rss_file_mb_after_queries": rss_kb("RssFile:") / 1024,
         "peak_rss_mb": rss_kb("VmHWM:") / 1024,
         "num_docs": idx.num_docs(),
+        "slowest_ms": slowest_report,
     }))
 }
 
@@ -383,8 +428,14 @@ fn main() -> anyhow::Result<()> {
         println!("{report}");
         return Ok(());
     }
+    // SEARCH_BENCH_DIR keeps the built index there (to profile queries on it again with
+    // SEARCH_BENCH_QUERY_ROOT=<dir>/search); by default it lives in a temporary directory.
     let tmp = tempfile::tempdir()?;
-    let root = tmp.path().join("search");
+    let root = match std::env::var("SEARCH_BENCH_DIR") {
+        Ok(d) => PathBuf::from(d).join("search"),
+        Err(_) => tmp.path().join("search"),
+    };
+    let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root)?;
     eprintln!("building {tracks} synthetic tracks ...");
     let build = build(&root, tracks)?;

@@ -140,6 +140,10 @@ pub struct SearchConfig {
     pub max_query_terms: usize,
     /// Largest offset accepted by /v1/search.
     pub max_offset: usize,
+    /// A query that may match more documents of a large segment is broad (see search/tier.rs).
+    pub broad_query_docs: u64,
+    /// Most index terms one misspelt word expands to.
+    pub fuzzy_max_expansions: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -350,6 +354,12 @@ impl Config {
         }
         if self.search.max_limit == 0 {
             return bad("search.max_limit", "must be at least 1");
+        }
+        if self.search.fuzzy_max_expansions == 0 {
+            return bad("search.fuzzy_max_expansions", "must be at least 1");
+        }
+        if self.search.broad_query_docs == 0 {
+            return bad("search.broad_query_docs", "must be at least 1");
         }
         if self.search.max_query_terms == 0 {
             return bad("search.max_query_terms", "must be at least 1");

@@ -124,6 +124,8 @@ impl Default for SearchConfig {
             max_query_len: 256,
             max_query_terms: 16,
             max_offset: 1000,
+            broad_query_docs: 10_000,
+            fuzzy_max_expansions: 50,
         }
     }
 }

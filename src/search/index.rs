@@ -3,6 +3,7 @@
 //! batched, committed every `search.commit_interval_ms`, and the reader is reloaded explicitly
 //! right after each commit so a change is searchable a few tens of milliseconds later.
 
+use super::complete::Tables;
 use super::ranking::PopularityOverlay;
 use super::schema::{doc_key, key_hash, register_tokenizers, to_tantivy, Fields, Kind, SearchDoc};
 use parking_lot::RwLock;
@@ -32,12 +33,20 @@ pub struct Shared {
     /// Bumped after every reload or swap; caches key on it.
     pub generation: AtomicU64,
     pub overlay: PopularityOverlay,
+    /// Autocomplete ranking tables of the live segments.
+    pub tables: Tables,
     pub root: PathBuf,
 }
 
 impl Shared {
     pub fn live(&self) -> Arc<Live> {
         self.live.read().clone()
+    }
+
+    /// After a reload: builds the autocomplete tables of new segments before searches need them.
+    pub fn warm(&self) {
+        self.tables
+            .warm(&self.live().reader.searcher(), &self.overlay, true);
     }
 }
 
@@ -161,6 +170,7 @@ pub fn writer_loop(
     interval: Duration,
     heap: usize,
 ) {
+    shared.warm();
     let mut pending: Option<Instant> = None;
     let mut waiters: Vec<tokio::sync::oneshot::Sender<()>> = Vec::new();
     let mut replay: Option<Vec<Op>> = None;
@@ -267,6 +277,7 @@ fn commit(shared: &Shared, writer: &mut IndexWriter) {
         tracing::error!(error = %e, "search: reader reload failed");
     }
     shared.generation.fetch_add(1, Ordering::AcqRel);
+    shared.warm();
     if let Err(e) = shared.overlay.persist() {
         tracing::warn!(error = %e, "search: cannot persist popularity overlay");
     }
@@ -293,6 +304,10 @@ fn adopt(
     }
     new_writer.commit()?;
     let reader = open_reader(&index)?;
+    // Tables of the new generation before it answers; the old one keeps its own until the swap.
+    shared
+        .tables
+        .warm(&reader.searcher(), &shared.overlay, false);
     let old = {
         let mut live = shared.live.write();
         let old = live.clone();
@@ -304,6 +319,7 @@ fn adopt(
         old
     };
     shared.generation.fetch_add(1, Ordering::AcqRel);
+    shared.warm();
     write_current(&shared.root, &dir_name(dir))?;
     let old_writer = std::mem::replace(writer, new_writer);
     let _ = old_writer.wait_merging_threads();

@@ -4,6 +4,11 @@
 //! whole-index rebuilds into a new generation directory that is swapped in atomically.
 
 pub mod build;
+pub mod complete;
+#[cfg(test)]
+mod complete_tests;
+mod exec;
+mod fuzzy;
 pub mod index;
 pub mod query;
 pub mod ranking;
@@ -13,6 +18,7 @@ pub mod schema;
 pub mod suggest;
 #[cfg(test)]
 mod tests;
+mod tier;
 
 pub use reindex::reindex_cli;
 pub use schema::{Kind, PlaylistDoc, SearchDoc};
@@ -30,7 +36,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
-use tantivy::collector::{Count, FilterCollector, MultiCollector};
 use tantivy::schema::Value as _;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::TantivyDocument;
@@ -89,7 +94,6 @@ pub struct SearchIndex {
     catalog: Option<Arc<dyn CatalogRepo>>,
     config: SearchConfig,
     analyzer: TextAnalyzer,
-    cache: suggest::PrefixCache,
     building: Arc<AtomicBool>,
     closed: Arc<AtomicBool>,
     writer_thread: parking_lot::Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -130,6 +134,7 @@ impl SearchIndex {
         index::write_current(root, &dir_name(&dir))?;
         remove_older_generations(root, &dir_name(&dir));
         let reader = index::open_reader(&idx)?;
+        let fields_for_tables = fields.clone();
         let writer = index::live_writer(&idx, config.writer_heap_bytes)?;
         let overlay = ranking::PopularityOverlay::load(root.join(index::OVERLAY));
         let shared = Arc::new(Shared {
@@ -141,6 +146,7 @@ impl SearchIndex {
             })),
             generation: AtomicU64::new(0),
             overlay,
+            tables: complete::Tables::new(&fields_for_tables, config.max_limit),
             root: root.to_path_buf(),
         });
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
@@ -156,7 +162,6 @@ impl SearchIndex {
             catalog,
             config: config.clone(),
             analyzer: schema::fold_analyzer(),
-            cache: suggest::PrefixCache::default(),
             building: Arc::new(AtomicBool::new(false)),
             closed: Arc::new(AtomicBool::new(false)),
             writer_thread: parking_lot::Mutex::new(Some(writer_thread)),
@@ -329,66 +334,67 @@ impl SearchIndex {
         }
         let live = self.shared.live();
         let searcher = live.reader.searcher();
-        let overlay = self.shared.overlay.snapshot();
         let mut analyzer = self.analyzer.clone();
+        let expander = fuzzy::Expander {
+            searcher: &searcher,
+            max_expansions: self.config.fuzzy_max_expansions,
+        };
         let mut ctx = query::Ctx {
             fields: &self.shared.fields,
+            expander: &expander,
             analyzer: &mut analyzer,
             now_ms: req.now_ms,
             user_id: req.user_id.as_deref(),
         };
-        let empty = || Page {
-            items: vec![],
-            total: 0,
-            limit: req.limit,
-            offset: req.offset,
-        };
-        let mut found: Vec<(Kind, Vec<tantivy::DocAddress>, u64)> = Vec::new();
+        let cap = self.config.broad_query_docs;
+        let mut found: Vec<exec::Found> = Vec::new();
         if parsed.filters.is_empty() && req.types.len() > 1 {
             // Without filters every type shares the text query: match it once, collect per type.
             let q = query::build_multi(&parsed, &req.types, &mut ctx);
-            let mut multi = MultiCollector::new();
-            let handles: Vec<_> = req
-                .types
-                .iter()
-                .map(|k| {
-                    let code = k.code();
-                    let top = ranking::ranked_top_docs(req.limit, req.offset, overlay.clone());
-                    multi.add_collector(FilterCollector::new(
-                        "kind_code".to_string(),
-                        move |c: u64| c == code,
-                        (top, Count),
-                    ))
-                })
-                .collect();
-            let mut fruits = searcher.search(&*q, &multi)?;
-            for (k, h) in req.types.iter().zip(handles) {
-                let (hits, total) = h.extract(&mut fruits);
-                found.push((*k, hits.into_iter().map(|h| h.1).collect(), total as u64));
-            }
+            found = exec::rank_pages(
+                &searcher,
+                &*q,
+                &req.types,
+                req.limit,
+                req.offset,
+                &self.shared,
+                cap,
+            )?;
         } else {
             for &kind in &req.types {
                 match query::build(&parsed, kind, &mut ctx) {
-                    Some(q) => {
-                        let top = ranking::ranked_top_docs(req.limit, req.offset, overlay.clone());
-                        let (hits, total) = searcher.search(&*q, &(top, Count))?;
-                        found.push((kind, hits.into_iter().map(|h| h.1).collect(), total as u64));
-                    }
-                    None => found.push((kind, vec![], 0)),
+                    Some(q) => found.extend(exec::rank_pages(
+                        &searcher,
+                        &*q,
+                        &[kind],
+                        req.limit,
+                        req.offset,
+                        &self.shared,
+                        cap,
+                    )?),
+                    None => found.push(exec::Found {
+                        kind,
+                        hits: vec![],
+                        total: 0,
+                    }),
                 }
             }
         }
         let mut out = Vec::new();
-        for (kind, addrs, total) in found {
-            let mut page = empty();
-            page.total = total;
-            for addr in addrs.into_iter().take(req.limit) {
+        for f in found {
+            let mut page = Page {
+                items: Vec::with_capacity(f.hits.len()),
+                total: f.total,
+                limit: req.limit,
+                offset: req.offset,
+            };
+            for addr in f.hits.into_iter().take(req.limit) {
                 let doc: TantivyDocument = searcher.doc(addr)?;
                 if let Some(v) = self.payload(&doc) {
                     page.items.push(present(v));
                 }
             }
-            out.push((kind, page));
+            out.push((f.kind, page));
         }
         Ok(out)
     }
@@ -419,29 +425,44 @@ impl SearchIndex {
             ..Default::default()
         };
         let mut analyzer = self.analyzer.clone();
-        let generation = self.shared.generation.load(Ordering::Acquire);
-        let key = suggest::cache_key(&parsed, &mut analyzer, limit);
-        if let Some(k) = &key {
-            if let Some(hit) = self.cache.get(k, generation) {
-                return Ok(hit);
-            }
-        }
         let live = self.shared.live();
         let searcher = live.reader.searcher();
-        let mut items = Vec::new();
-        if let Some(query) = suggest::build(&parsed, &self.shared.fields, &mut analyzer) {
-            let top = ranking::ranked_top_docs(limit, 0, self.shared.overlay.snapshot());
-            for (_, addr) in searcher.search(&*query, &top)? {
-                let doc: TantivyDocument = searcher.doc(addr)?;
-                if let Some(v) = self.payload(&doc) {
-                    items.push(suggestion(v));
-                }
+        let hits: Vec<tantivy::DocAddress> = match suggest::lone_word(&parsed, &mut analyzer) {
+            // The commonest and costliest case, served from the per-segment ranking tables.
+            Some(prefix) => self
+                .shared
+                .tables
+                .suggest(&searcher, &self.shared.overlay, &prefix, limit)?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect(),
+            None => match suggest::build(
+                &parsed,
+                &self.shared.fields,
+                &fuzzy::Expander {
+                    searcher: &searcher,
+                    max_expansions: self.config.fuzzy_max_expansions,
+                },
+                &mut analyzer,
+            ) {
+                Some(query) => exec::rank_mixed(
+                    &searcher,
+                    &*query,
+                    limit,
+                    &self.shared,
+                    self.config.broad_query_docs,
+                )?,
+                None => vec![],
+            },
+        };
+        let mut items = Vec::with_capacity(hits.len());
+        for addr in hits {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(v) = self.payload(&doc) {
+                items.push(suggestion(v));
             }
         }
         let items = Arc::new(items);
-        if let Some(k) = key {
-            self.cache.put(k, generation, items.clone());
-        }
         Ok(items)
     }
 

@@ -3,11 +3,11 @@
 //! match some field within Elasticsearch-style AUTO fuzziness, and an exact match of the word adds
 //! a larger boost than any typo match can earn.
 
+use super::fuzzy::Expander;
 use super::schema::{fold_words, Fields, Kind};
 use std::ops::Bound;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
@@ -206,6 +206,7 @@ pub fn auto_fuzziness(term: &str) -> u8 {
 /// What the query builder needs besides the parsed query.
 pub struct Ctx<'a> {
     pub fields: &'a Fields,
+    pub expander: &'a Expander<'a>,
     pub analyzer: &'a mut TextAnalyzer,
     pub now_ms: i64,
     pub user_id: Option<&'a str>,
@@ -222,26 +223,20 @@ fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(q, b))
 }
 
-/// Matches `t` in `field` within AUTO fuzziness; typo matches score a constant 0.5.
-pub fn fuzzy_q(field: Field, t: &str) -> Box<dyn Query> {
-    match auto_fuzziness(t) {
-        0 => Box::new(ConstScoreQuery::new(term_q(field, t), 0.5)),
-        d => boost(
-            Box::new(FuzzyTermQuery::new(
-                Term::from_field_text(field, t),
-                d,
-                true,
-            )),
-            0.5,
-        ),
-    }
+/// Matches `t` in `field` within AUTO fuzziness, with a constant score 0.5.
+pub fn fuzzy_q(x: &Expander, field: Field, t: &str) -> Box<dyn Query> {
+    let q = match auto_fuzziness(t) {
+        0 => term_q(field, t),
+        d => x.query(field, t, d),
+    };
+    Box::new(ConstScoreQuery::new(q, 0.5))
 }
 
 /// One bare (folded) word: must match name, artists, album or description, possibly with typos;
 /// an exact match adds a constant 2 plus BM25 weighted by field.
-pub fn word_clause(f: &Fields, t: &str) -> Box<dyn Query> {
+pub fn word_clause(f: &Fields, x: &Expander, t: &str) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(vec![
-        (Occur::Must, fuzzy_q(f.all, t)),
+        (Occur::Must, fuzzy_q(x, f.all, t)),
         (
             Occur::Should,
             Box::new(ConstScoreQuery::new(term_q(f.all, t), 2.0)),
@@ -277,7 +272,7 @@ fn text_filter(ctx: &mut Ctx, field: Field, text: &Text) -> Option<Box<dyn Query
             .iter()
             .map(|t| {
                 let q: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
-                    (Occur::Must, fuzzy_q(field, t)),
+                    (Occur::Must, fuzzy_q(ctx.expander, field, t)),
                     (
                         Occur::Should,
                         Box::new(ConstScoreQuery::new(term_q(field, t), 2.0)),
@@ -303,9 +298,13 @@ fn i64_range(field: Field, lo: i64, hi: i64) -> Box<dyn Query> {
 fn text_clauses(parsed: &Parsed, ctx: &mut Ctx) -> Vec<(Occur, Box<dyn Query>)> {
     let f = ctx.fields;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    // A repeated word adds no condition to an all-words match; once is enough.
+    let mut seen = std::collections::HashSet::new();
     for w in &parsed.words {
         for t in fold_words(ctx.analyzer, w) {
-            clauses.push((Occur::Must, word_clause(f, &t)));
+            if seen.insert(t.clone()) {
+                clauses.push((Occur::Must, word_clause(f, ctx.expander, &t)));
+            }
         }
     }
     for p in &parsed.phrases {

@@ -1,14 +1,13 @@
 //! Ranking: text relevance (BM25 plus exact-over-typo boosts, built in `query.rs`) multiplied by a
-//! log-scaled popularity factor. Popularity comes from a fast field written at indexing time and an
-//! in-memory overlay of later changes, so a popularity update never re-indexes any text.
+//! log-scaled popularity factor and a kind weight (the static rank, tabled per segment in
+//! `complete.rs`, applied in `exec.rs`). Popularity comes from a fast field written at indexing time
+//! and an in-memory overlay of later changes, so a popularity update never re-indexes any text.
 
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use tantivy::collector::TopDocs;
-use tantivy::{DocAddress, DocId, Score, SegmentReader};
 
 /// How much popularity can multiply text relevance: popularity 100 doubles the score, 0 leaves
 /// it unchanged. Exact-word boosts are larger than that, so an exact match of an obscure track
@@ -36,6 +35,9 @@ pub fn kind_weight(code: u64) -> f32 {
 pub struct PopularityOverlay {
     map: RwLock<Arc<HashMap<u64, u8>>>,
     dirty: AtomicBool,
+    /// Bumped when a popularity changes, so ranking tables built from the overlay get rebuilt.
+    /// `forget` does not bump it: a forgotten document was re-indexed, and its old copy is dead.
+    version: AtomicU64,
     path: PathBuf,
 }
 
@@ -52,8 +54,13 @@ impl PopularityOverlay {
         PopularityOverlay {
             map: RwLock::new(Arc::new(map)),
             dirty: AtomicBool::new(false),
+            version: AtomicU64::new(0),
             path,
         }
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     pub fn snapshot(&self) -> Arc<HashMap<u64, u8>> {
@@ -80,6 +87,7 @@ impl PopularityOverlay {
         }
         *guard = Arc::new(next);
         self.dirty.store(true, Ordering::Release);
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// A re-indexed document carries its current popularity; its overlay entry is obsolete.
@@ -99,6 +107,7 @@ impl PopularityOverlay {
     pub fn clear(&self) {
         *self.map.write() = Arc::new(HashMap::new());
         self.dirty.store(true, Ordering::Release);
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Writes the overlay if it changed (temp file + rename, so a crash leaves the old one).
@@ -116,36 +125,6 @@ impl PopularityOverlay {
         std::fs::write(&tmp, &bytes)?;
         std::fs::rename(&tmp, &self.path)
     }
-}
-
-/// Top documents by `text score × popularity factor × kind weight`.
-pub fn ranked_top_docs(
-    limit: usize,
-    offset: usize,
-    overlay: Arc<HashMap<u64, u8>>,
-) -> impl tantivy::collector::Collector<Fruit = Vec<(Score, DocAddress)>> {
-    TopDocs::with_limit(limit.max(1))
-        .and_offset(offset)
-        .tweak_score(move |seg: &SegmentReader| {
-            let ff = seg.fast_fields();
-            let col = |name: &str| ff.u64(name).ok().map(|c| c.first_or_default_col(0));
-            let pop = col("popularity");
-            let hash = col("key_hash");
-            let kind = col("kind_code");
-            let overlay = overlay.clone();
-            move |doc: DocId, score: Score| {
-                let mut p = pop.as_ref().map_or(0, |c| c.get_val(doc));
-                if !overlay.is_empty() {
-                    if let Some(h) = hash.as_ref() {
-                        if let Some(v) = overlay.get(&h.get_val(doc)) {
-                            p = u64::from(*v);
-                        }
-                    }
-                }
-                let k = kind.as_ref().map_or(0, |c| c.get_val(doc));
-                score * popularity_factor(p) * kind_weight(k)
-            }
-        })
 }
 
 #[cfg(test)]

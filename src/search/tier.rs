@@ -1,0 +1,41 @@
+//! Static-rank tiers for broad queries. A query word as common as "love" matches a quarter of a
+//! large catalog, and ranking by text relevance × popularity means scoring every match: tens of
+//! milliseconds at a million tracks, and tantivy's block-max pruning cannot help once popularity
+//! multiplies the score. Like the tiered indexes of web search engines, a query that may match
+//! more than `search.broad_query_docs` documents of a large segment is scored only within that
+//! segment's top tier (its best documents by popularity factor × kind weight, overlay applied);
+//! every match is still counted, and a type whose page the tier cannot fill is ranked again over
+//! all its matches. The page is exact for every document of the tier; a less popular document
+//! can only be missed by a query with thousands of better-ranked popular matches.
+
+/// Segments with fewer documents than this are not tiered (scoring all of them is cheap).
+pub const TIERED_MIN_DOCS: usize = 50_000;
+/// Share of a tiered segment's documents in its top tier.
+pub const TOP_TIER_SHARE: f64 = 0.1;
+
+/// The lowest static rank of the top tier, or None when the segment is too small to be tiered.
+pub fn top_tier_cut(rank: &[f32]) -> Option<f32> {
+    if rank.len() < TIERED_MIN_DOCS {
+        return None;
+    }
+    let mut sorted = rank.to_vec();
+    let k = ((rank.len() as f64 * TOP_TIER_SHARE) as usize).clamp(1, sorted.len());
+    let (_, cut, _) = sorted.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+    Some(*cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_tier_holds_the_best_share_and_small_segments_are_not_tiered() {
+        assert!(top_tier_cut(&[1.0; 100]).is_none());
+        let n = TIERED_MIN_DOCS * 2;
+        let rank: Vec<f32> = (0..n).map(|i| 1.0 + (i % 1000) as f32 / 1000.0).collect();
+        let cut = top_tier_cut(&rank).unwrap();
+        let share = rank.iter().filter(|r| **r >= cut).count() as f64 / n as f64;
+        assert!((0.09..=0.11).contains(&share), "{share}");
+        assert!((cut - 1.9).abs() < 0.01, "{cut}");
+    }
+}
