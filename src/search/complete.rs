@@ -31,8 +31,8 @@ pub const WHOLE_WORD: f32 = 4.5;
 pub const PREFIX: f32 = 3.0;
 pub const TYPO: f32 = 1.0;
 
-/// Best-first documents per term.
-type TermLists = HashMap<Box<[u8]>, Box<[DocId]>>;
+/// Best-first documents per term, filled on first use.
+type TermLists = Mutex<HashMap<Box<[u8]>, Arc<[DocId]>>>;
 
 /// Ranking tables of one segment.
 pub struct SegmentTables {
@@ -41,9 +41,11 @@ pub struct SegmentTables {
     rank: Box<[f32]>,
     /// Kind code per document.
     kinds: Box<[u8]>,
-    /// Best-first documents of frequent edge n-grams (prefixes) of names.
+    /// Best-first documents of frequent edge n-grams (prefixes) of names, built when first asked
+    /// for (most prefixes never are; building all of them would also keep their postings paged
+    /// in for nothing).
     prefixes: TermLists,
-    /// Best-first documents of frequent whole words of names.
+    /// Best-first documents of frequent whole words of names, likewise.
     words: TermLists,
     /// The lowest static rank in the segment's top tier (see `tier.rs`); None when the segment
     /// is too small to be tiered.
@@ -135,61 +137,14 @@ impl Tables {
         overlay_version: u64,
     ) -> tantivy::Result<SegmentTables> {
         let (rank, kinds) = static_ranks(seg, overlay);
-        let prefixes = self.lists(seg, self.name_edge, &rank, &kinds)?;
-        let words = self.lists(seg, self.name, &rank, &kinds)?;
         Ok(SegmentTables {
             overlay_version,
             tier_cut: super::tier::top_tier_cut(&rank),
             rank,
             kinds,
-            prefixes,
-            words,
+            prefixes: Mutex::new(HashMap::new()),
+            words: Mutex::new(HashMap::new()),
         })
-    }
-
-    fn lists(
-        &self,
-        seg: &SegmentReader,
-        field: Field,
-        rank: &[f32],
-        kinds: &[u8],
-    ) -> tantivy::Result<TermLists> {
-        let playlist = Kind::Playlist.code() as u8;
-        let inv = seg.inverted_index(field)?;
-        let mut out = HashMap::new();
-        let mut stream = inv.terms().stream()?;
-        let mut best: Vec<(f32, DocId)> = Vec::new();
-        while stream.advance() {
-            let info = stream.value();
-            if info.doc_freq < LISTED_MIN_DOCS {
-                continue;
-            }
-            let mut postings = inv.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
-            best.clear();
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                let r = rank.get(doc as usize).copied().unwrap_or(0.0);
-                if kinds.get(doc as usize).is_some_and(|k| *k != playlist) {
-                    best.push((r, doc));
-                }
-                doc = postings.advance();
-            }
-            // Keep a margin over the largest limit for deleted documents.
-            let keep = (self.list_len * 2).min(best.len());
-            if keep == 0 {
-                continue;
-            }
-            if keep < best.len() {
-                best.select_nth_unstable_by(keep - 1, by_rank);
-                best.truncate(keep);
-            }
-            best.sort_unstable_by(by_rank);
-            out.insert(
-                stream.key().to_vec().into_boxed_slice(),
-                best.iter().map(|(_, d)| *d).collect(),
-            );
-        }
-        Ok(out)
     }
 
     /// Suggestions for `prefix` (folded, one word), best first: `(score, document)`.
@@ -213,6 +168,7 @@ impl Tables {
                 ord: ord as u32,
                 tables: &tables,
                 limit,
+                list_len: self.list_len * 2,
                 found: &mut found,
             };
             let edge = seg.inverted_index(self.name_edge)?;
@@ -250,6 +206,8 @@ struct SegmentHits<'a> {
     ord: u32,
     tables: &'a SegmentTables,
     limit: usize,
+    /// Entries kept per list: a margin over the largest limit for deleted documents.
+    list_len: usize,
     found: &'a mut HashMap<DocAddress, f32>,
 }
 
@@ -263,7 +221,11 @@ impl SegmentHits<'_> {
     ) -> tantivy::Result<()> {
         let alive = self.seg.alive_bitset();
         let is_alive = |d: DocId| alive.is_none_or(|a| a.is_alive(d));
-        if let Some(list) = lists.get(key) {
+        let Some(info) = inv.terms().get(key)? else {
+            return Ok(());
+        };
+        if info.doc_freq >= LISTED_MIN_DOCS {
+            let list = self.list(inv, lists, key, &info)?;
             let mut taken = 0;
             for &doc in list.iter() {
                 if is_alive(doc) {
@@ -274,14 +236,12 @@ impl SegmentHits<'_> {
                     }
                 }
             }
-            // Too many of the listed documents were deleted: fall back to the postings.
-            if taken == list.len().min(self.limit) {
+            // A short list holds every suggestable document of the term; otherwise too many
+            // of the listed ones were deleted: fall back to the postings.
+            if list.len() < self.list_len {
                 return Ok(());
             }
         }
-        let Some(info) = inv.terms().get(key)? else {
-            return Ok(());
-        };
         let mut postings = inv.read_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
         let mut doc = postings.doc();
         while doc != TERMINATED {
@@ -291,6 +251,38 @@ impl SegmentHits<'_> {
             doc = postings.advance();
         }
         Ok(())
+    }
+
+    /// The term's best-first list, built on first use (outside the lock: another search may
+    /// build the same list once; the result is identical).
+    fn list(
+        &self,
+        inv: &tantivy::InvertedIndexReader,
+        lists: &TermLists,
+        key: &[u8],
+        info: &tantivy::postings::TermInfo,
+    ) -> tantivy::Result<Arc<[DocId]>> {
+        if let Some(list) = lists.lock().get(key) {
+            return Ok(list.clone());
+        }
+        let mut best: Vec<(f32, DocId)> = Vec::new();
+        let mut postings = inv.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            if self.tables.suggestable(doc) {
+                best.push((self.tables.rank(doc), doc));
+            }
+            doc = postings.advance();
+        }
+        let keep = self.list_len.min(best.len());
+        if keep > 0 && keep < best.len() {
+            best.select_nth_unstable_by(keep - 1, by_rank);
+            best.truncate(keep);
+        }
+        best.sort_unstable_by(by_rank);
+        let list: Arc<[DocId]> = best.iter().map(|(_, d)| *d).collect();
+        lists.lock().insert(key.into(), list.clone());
+        Ok(list)
     }
 
     fn add(&mut self, doc: DocId, tier: f32) {
