@@ -21,6 +21,9 @@ pub struct PlaylistCore {
     repo: Arc<dyn PlaylistRepo>,
     recent: HashMap<String, EditResult>,
     recent_order: VecDeque<String>,
+    /// A commit failed and re-loading the durable list failed too: memory may hold an edit
+    /// that is not stored, so this core must not serve anything more (the owner loads afresh).
+    stale: bool,
 }
 
 /// What an edit did.
@@ -68,6 +71,7 @@ impl PlaylistCore {
             repo,
             recent: HashMap::new(),
             recent_order: VecDeque::new(),
+            stale: false,
         }))
     }
 
@@ -177,8 +181,11 @@ impl PlaylistCore {
             snapshot,
         };
         if let Err(e) = self.repo.commit_edit(commit).await {
-            // Memory is ahead of storage: go back to what is durable before answering.
-            self.reload().await?;
+            // Memory is ahead of storage: go back to what is durable before answering. When
+            // storage cannot even be read (it is down), this core is stale and is dropped.
+            if self.reload().await.is_err() {
+                self.stale = true;
+            }
             return Err(e.into());
         }
         self.remember(op_id, &result);
@@ -187,6 +194,11 @@ impl PlaylistCore {
             let _ = self.compact().await;
         }
         Ok(EditOutcome { result, entry })
+    }
+
+    /// Whether memory may be ahead of storage (see `stale`): the core must be dropped.
+    pub fn is_stale(&self) -> bool {
+        self.stale
     }
 
     async fn reload(&mut self) -> ApiResult<()> {
