@@ -183,6 +183,7 @@ pub struct ConfigError(pub String);
 const NON_CONFIG_ENV: &[&str] = &[
     "SEGUE_LOG",
     "SEGUE_TEST_CQL",
+    "SEGUE_TEST_CQL_DIR",
     "SEGUE_REQUIRE_CQL",
     "SEGUE_CI_CLIPPY",
     "SEGUE_KEEP_CASSANDRA",
