@@ -7,6 +7,8 @@
 #   scripts/cassandra.sh start DIR        start a node whose state lives in DIR; waits until CQL
 #                                         answers, then prints HOST:PORT on stdout
 #   scripts/cassandra.sh stop DIR         stop the node started in DIR (idempotent)
+#   scripts/cassandra.sh restart DIR      start the node of DIR again on its previous ports and
+#                                         data (stopping it first when it runs); prints HOST:PORT
 #
 # Maven Central does not carry Cassandra's binary tarball for 5.0, but it does carry the server
 # jar (org.apache.cassandra:cassandra-all) with all its dependencies; the launch below does what
@@ -160,7 +162,12 @@ launch_once() {
     storage_port=$(free_port) || return 1
     while [[ "$storage_port" == "$cql_port" ]]; do storage_port=$(free_port); done
     write_config "$dir" "$cql_port" "$storage_port"
+    launch "$dir" "$cql_port"
+}
 
+# Starts the JVM on the configuration already in DIR and waits until CQL answers on CQL_PORT.
+launch() {
+    local dir="$1" cql_port="$2"
     local jvm_opts=(
         -Xms256m "-Xmx$HEAP" -Xss256k
         -XX:+UseG1GC -XX:+ParallelRefProcEnabled -XX:MaxTenuringThreshold=1
@@ -257,6 +264,20 @@ start() {
     return 1
 }
 
+# The same node again: same configuration, ports and data, so clients reconnect to the address
+# they knew. No retry on other ports: the address is what the caller depends on.
+restart() {
+    local dir="$1" addr
+    [[ -f "$dir/conf/cassandra.yaml" && -f "$dir/address" ]] || {
+        log "$dir holds no node started by this script"
+        return 1
+    }
+    dir="$(cd "$dir" && pwd)"
+    stop "$dir"
+    addr=$(cat "$dir/address")
+    launch "$dir" "${addr##*:}"
+}
+
 stop() {
     local dir="$1" pid
     [[ -f "$dir/pid" ]] || return 0
@@ -276,8 +297,9 @@ case "${1:-}" in
 fetch) fetch ;;
 start) start "${2:?usage: cassandra.sh start DIR}" ;;
 stop) stop "${2:?usage: cassandra.sh stop DIR}" ;;
+restart) restart "${2:?usage: cassandra.sh restart DIR}" ;;
 *)
-    echo "usage: $0 fetch | start DIR | stop DIR" >&2
+    echo "usage: $0 fetch | start DIR | stop DIR | restart DIR" >&2
     exit 2
     ;;
 esac

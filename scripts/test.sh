@@ -133,6 +133,9 @@ fi
 step "cargo test"
 TEST_LOG="$ARTIFACTS/cargo-test.log"
 if [[ -n "${CQL_ADDR:-}" ]]; then export SEGUE_TEST_CQL="$CQL_ADDR"; fi
+# The node's directory lets tests/cql_outage stop and restart it (scripts/cassandra.sh restart);
+# with SCYLLA_URI that test cuts the connection through a proxy instead.
+if [[ -n "${CQL_ADDR:-}" && -n "$CASS_DIR" ]]; then export SEGUE_TEST_CQL_DIR="$CASS_DIR"; fi
 export SEGUE_REQUIRE_CQL=1
 if cargo test --no-fail-fast "$@" 2>&1 | tee "$TEST_LOG"; then
     done_step "cargo test" ok

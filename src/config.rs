@@ -52,6 +52,12 @@ pub struct StorageConfig {
     pub scylla_replication_class: String,
     pub scylla_replication_factor: u32,
     pub scylla_request_timeout_ms: u64,
+    /// Attempts in all (the first included) for an idempotent CQL statement that meets a
+    /// timeout, an unavailable cluster or a broken connection; 1 = never retry.
+    pub scylla_retry_attempts: u32,
+    /// Pause before the first retry; it doubles per retry (with jitter) up to the maximum.
+    pub scylla_retry_base_ms: u64,
+    pub scylla_retry_max_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -181,6 +187,7 @@ pub struct ConfigError(pub String);
 const NON_CONFIG_ENV: &[&str] = &[
     "SEGUE_LOG",
     "SEGUE_TEST_CQL",
+    "SEGUE_TEST_CQL_DIR",
     "SEGUE_REQUIRE_CQL",
     "SEGUE_CI_CLIPPY",
     "SEGUE_KEEP_CASSANDRA",
@@ -279,6 +286,18 @@ impl Config {
             return bad(
                 "storage.scylla_consistency",
                 "must be one, local_one, quorum, local_quorum or all",
+            );
+        }
+        if !(1..=10).contains(&self.storage.scylla_retry_attempts) {
+            return bad("storage.scylla_retry_attempts", "must be between 1 and 10");
+        }
+        if self.storage.scylla_retry_base_ms == 0 {
+            return bad("storage.scylla_retry_base_ms", "must be at least 1");
+        }
+        if self.storage.scylla_retry_max_ms < self.storage.scylla_retry_base_ms {
+            return bad(
+                "storage.scylla_retry_max_ms",
+                "must be at least storage.scylla_retry_base_ms",
             );
         }
         if self.auth.pbkdf2_iterations < 600_000 {

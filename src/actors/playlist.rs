@@ -7,7 +7,7 @@
 use super::playlist_core::{EditOutcome, EditRequest, PlaylistCore};
 use crate::clock::SharedClock;
 use crate::domain::playlist::{EditResult, Item, Limits, LogEntry};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StorageError};
 use crate::http::outbox::Outbox;
 use crate::storage::playlists::PlaylistRepo;
 use actix::prelude::*;
@@ -201,17 +201,25 @@ impl PlaylistActor {
                         .await
                     {
                         Ok(Some(c)) => c,
-                        Ok(None) => return (None, Err(ApiError::not_found("playlist not found"))),
-                        Err(e) => return (None, Err(e.into())),
+                        Ok(None) => {
+                            return (None, Err(ApiError::not_found("playlist not found")), true)
+                        }
+                        // Storage down: keep the actor (and its subscribers) and try again on
+                        // the next request; anything else is unreadable: start afresh.
+                        Err(e) => {
+                            let down = matches!(e, StorageError::Unavailable(_));
+                            return (None, Err(e.into()), !down);
+                        }
                     }
                 }
             };
             let (core, r) = step(core).await;
-            (Some(core), r)
+            // A stale core (memory ahead of storage after a failed commit) is dropped, and the
+            // next request loads the durable list again; the actor and its subscribers stay.
+            (Some(core).filter(|c| !c.is_stale()), r, false)
         };
         AtomicResponse::new(Box::pin(fut.into_actor(self).map(
-            move |(core, r), act, ctx| {
-                let missing = core.is_none();
+            move |(core, r, missing), act, ctx| {
                 act.core = core;
                 act.last_active = tokio::time::Instant::now();
                 if missing {

@@ -21,6 +21,9 @@ pub struct PlaylistCore {
     repo: Arc<dyn PlaylistRepo>,
     recent: HashMap<String, EditResult>,
     recent_order: VecDeque<String>,
+    /// A commit failed and re-loading the durable list failed too: memory may hold an edit
+    /// that is not stored, so this core must not serve anything more (the owner loads afresh).
+    stale: bool,
 }
 
 /// What an edit did.
@@ -68,6 +71,7 @@ impl PlaylistCore {
             repo,
             recent: HashMap::new(),
             recent_order: VecDeque::new(),
+            stale: false,
         }))
     }
 
@@ -177,8 +181,11 @@ impl PlaylistCore {
             snapshot,
         };
         if let Err(e) = self.repo.commit_edit(commit).await {
-            // Memory is ahead of storage: go back to what is durable before answering.
-            self.reload().await?;
+            // Memory is ahead of storage: go back to what is durable before answering. When
+            // storage cannot even be read (it is down), this core is stale and is dropped.
+            if self.reload().await.is_err() {
+                self.stale = true;
+            }
             return Err(e.into());
         }
         self.remember(op_id, &result);
@@ -187,6 +194,11 @@ impl PlaylistCore {
             let _ = self.compact().await;
         }
         Ok(EditOutcome { result, entry })
+    }
+
+    /// Whether memory may be ahead of storage (see `stale`): the core must be dropped.
+    pub fn is_stale(&self) -> bool {
+        self.stale
     }
 
     async fn reload(&mut self) -> ApiResult<()> {
@@ -253,4 +265,189 @@ pub struct EditRequest {
     pub base_version: Option<u64>,
     pub expect_version: Option<u64>,
     pub ops: OpsSource,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::playlist::{Op, Snapshot};
+    use crate::storage::playlists::{Invite, Member, MemoryPlaylists, PlaylistMeta, Role};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// The in-memory repository, with commits and/or reads failing as `Unavailable` on demand
+    /// (the database going away between an edit's checks and its commit).
+    #[derive(Default)]
+    struct Flaky {
+        inner: MemoryPlaylists,
+        commits_down: AtomicBool,
+        reads_down: AtomicBool,
+    }
+
+    fn down(flag: &AtomicBool) -> StorageResult<()> {
+        if flag.load(Ordering::SeqCst) {
+            Err(StorageError::Unavailable("test: the store is away".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl PlaylistRepo for Flaky {
+        async fn create(&self, meta: PlaylistMeta) -> StorageResult<()> {
+            self.inner.create(meta).await
+        }
+        async fn get(&self, id: &str) -> StorageResult<Option<PlaylistMeta>> {
+            down(&self.reads_down)?;
+            self.inner.get(id).await
+        }
+        async fn set_flags(
+            &self,
+            id: &str,
+            public: Option<bool>,
+            collaborative: Option<bool>,
+            at_ms: i64,
+        ) -> StorageResult<()> {
+            self.inner.set_flags(id, public, collaborative, at_ms).await
+        }
+        async fn delete(&self, id: &str) -> StorageResult<()> {
+            self.inner.delete(id).await
+        }
+        async fn commit_edit(&self, commit: EditCommit) -> StorageResult<()> {
+            down(&self.commits_down)?;
+            self.inner.commit_edit(commit).await
+        }
+        async fn edit_result(&self, id: &str, op_id: &str) -> StorageResult<Option<EditResult>> {
+            self.inner.edit_result(id, op_id).await
+        }
+        async fn latest_snapshot(&self, id: &str) -> StorageResult<Option<Snapshot>> {
+            down(&self.reads_down)?;
+            self.inner.latest_snapshot(id).await
+        }
+        async fn log_after(
+            &self,
+            id: &str,
+            after: u64,
+            limit: u32,
+        ) -> StorageResult<Vec<LogEntry>> {
+            down(&self.reads_down)?;
+            self.inner.log_after(id, after, limit).await
+        }
+        async fn log_before(
+            &self,
+            id: &str,
+            before: u64,
+            limit: u32,
+        ) -> StorageResult<Vec<LogEntry>> {
+            self.inner.log_before(id, before, limit).await
+        }
+        async fn compact(&self, id: &str, upto: u64) -> StorageResult<()> {
+            self.inner.compact(id, upto).await
+        }
+        async fn add_member(&self, id: &str, member: Member) -> StorageResult<()> {
+            self.inner.add_member(id, member).await
+        }
+        async fn remove_member(&self, id: &str, user_id: &str, role: Role) -> StorageResult<()> {
+            self.inner.remove_member(id, user_id, role).await
+        }
+        async fn members(&self, id: &str, role: Role) -> StorageResult<Vec<Member>> {
+            self.inner.members(id, role).await
+        }
+        async fn roles_of(&self, id: &str, user_id: &str) -> StorageResult<Vec<Role>> {
+            self.inner.roles_of(id, user_id).await
+        }
+        async fn user_playlists(&self, user_id: &str) -> StorageResult<Vec<(PlaylistMeta, Role)>> {
+            self.inner.user_playlists(user_id).await
+        }
+        async fn create_invite(&self, invite: Invite) -> StorageResult<()> {
+            self.inner.create_invite(invite).await
+        }
+        async fn invite(&self, token: &str) -> StorageResult<Option<Invite>> {
+            self.inner.invite(token).await
+        }
+    }
+
+    fn insert(item: &str) -> EditRequest {
+        EditRequest {
+            author: "u".into(),
+            op_id: format!("op-{item}"),
+            base_version: Some(0),
+            expect_version: None,
+            ops: OpsSource::Ops(vec![Op::Insert {
+                after_item_id: None,
+                track_ids: vec!["t".into()],
+                item_ids: Some(vec![item.into()]),
+            }]),
+        }
+    }
+
+    fn item_ids(core: &PlaylistCore) -> Vec<String> {
+        core.doc.items().map(|i| i.item_id.clone()).collect()
+    }
+
+    async fn setup() -> (Arc<Flaky>, PlaylistCore) {
+        let repo = Arc::new(Flaky::default());
+        repo.create(PlaylistMeta {
+            id: "p".into(),
+            owner_id: "u".into(),
+            name: "P".into(),
+            description: String::new(),
+            public: false,
+            collaborative: false,
+            version: 0,
+            item_count: 0,
+            created_at_ms: 0,
+            updated_at_ms: 0,
+        })
+        .await
+        .unwrap();
+        let limits = Limits {
+            max_items: 100,
+            max_ops_per_edit: 10,
+            window: 10,
+        };
+        let core = PlaylistCore::load(repo.clone(), "p", limits, 100)
+            .await
+            .unwrap()
+            .unwrap();
+        (repo, core)
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_is_rolled_back_from_memory() {
+        let (repo, mut core) = setup().await;
+        let mut gen = crate::storage::new_id;
+        core.edit(insert("a"), 1, &mut gen).await.unwrap();
+        repo.commits_down.store(true, Ordering::SeqCst);
+        let e = core.edit(insert("b"), 2, &mut gen).await.unwrap_err();
+        assert_eq!(e.code, crate::error::ErrorCode::Unavailable);
+        assert_eq!(
+            item_ids(&core),
+            ["a"],
+            "the unstored edit is gone from memory"
+        );
+        assert!(!core.is_stale());
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_that_cannot_be_rolled_back_marks_the_core_stale() {
+        let (repo, mut core) = setup().await;
+        let mut gen = crate::storage::new_id;
+        core.edit(insert("a"), 1, &mut gen).await.unwrap();
+        repo.commits_down.store(true, Ordering::SeqCst);
+        repo.reads_down.store(true, Ordering::SeqCst);
+        let e = core.edit(insert("b"), 2, &mut gen).await.unwrap_err();
+        assert_eq!(e.code, crate::error::ErrorCode::Unavailable);
+        assert!(
+            core.is_stale(),
+            "memory holds the unstored edit and storage cannot be read: the core must go"
+        );
+        // What the owner then does: load afresh once the store is back.
+        repo.commits_down.store(false, Ordering::SeqCst);
+        repo.reads_down.store(false, Ordering::SeqCst);
+        let fresh = PlaylistCore::load(repo.clone(), "p", core.limits, 100)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(item_ids(&fresh), ["a"]);
+    }
 }

@@ -29,6 +29,9 @@ impl Default for StorageConfig {
             scylla_replication_class: "SimpleStrategy".into(),
             scylla_replication_factor: 1,
             scylla_request_timeout_ms: 5000,
+            scylla_retry_attempts: 4,
+            scylla_retry_base_ms: 50,
+            scylla_retry_max_ms: 1000,
         }
     }
 }

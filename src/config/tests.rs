@@ -101,3 +101,54 @@ fn semantic_validation_names_key() {
     .unwrap_err();
     assert!(e.0.contains("storage.backend"), "{e}");
 }
+
+#[test]
+fn scylla_retry_keys_load_and_validate() {
+    let c = Config::load(None, no_env(), &[]).unwrap();
+    assert_eq!(
+        (
+            c.storage.scylla_retry_attempts,
+            c.storage.scylla_retry_base_ms,
+            c.storage.scylla_retry_max_ms
+        ),
+        (4, 50, 1000)
+    );
+    let c = Config::load(
+        None,
+        vec![
+            ("SEGUE_STORAGE_SCYLLA_RETRY_ATTEMPTS".into(), "2".into()),
+            ("SEGUE_STORAGE_SCYLLA_RETRY_BASE_MS".into(), "10".into()),
+            ("SEGUE_STORAGE_SCYLLA_RETRY_MAX_MS".into(), "30".into()),
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.storage.scylla_retry_attempts, 2);
+    assert_eq!(c.storage.scylla_retry_base_ms, 10);
+    assert_eq!(c.storage.scylla_retry_max_ms, 30);
+    for (var, value, key) in [
+        (
+            "SEGUE_STORAGE_SCYLLA_RETRY_ATTEMPTS",
+            "0",
+            "storage.scylla_retry_attempts",
+        ),
+        (
+            "SEGUE_STORAGE_SCYLLA_RETRY_ATTEMPTS",
+            "11",
+            "storage.scylla_retry_attempts",
+        ),
+        (
+            "SEGUE_STORAGE_SCYLLA_RETRY_BASE_MS",
+            "0",
+            "storage.scylla_retry_base_ms",
+        ),
+        (
+            "SEGUE_STORAGE_SCYLLA_RETRY_MAX_MS",
+            "10",
+            "storage.scylla_retry_max_ms",
+        ),
+    ] {
+        let e = Config::load(None, vec![(var.into(), value.into())], &[]).unwrap_err();
+        assert!(e.0.contains(key), "{var}={value}: {e}");
+    }
+}

@@ -1,7 +1,7 @@
 //! CQL accounts: `accounts` by id, `usernames` as the LWT-guarded uniqueness claim, and an
 //! exact account counter.
 
-use super::{exec_err, internal, lwt_outcome, Prepared, ScyllaDb};
+use super::{internal, lwt_outcome, Prepared, ScyllaDb};
 use crate::error::{StorageError, StorageResult};
 use crate::storage::accounts::{Account, AccountRepo, Tier};
 use futures_util::{StreamExt, TryStreamExt};
@@ -85,8 +85,7 @@ impl ScyllaAccounts {
     /// Claims the username for the account. `Ok(true)`: newly claimed; `Ok(false)`: it was
     /// already claimed by this same account (a retry after a lost reply); `Conflict` otherwise.
     async fn claim(&self, username: &str, id: &str) -> StorageResult<bool> {
-        let s = &self.db.session;
-        match s.execute_unpaged(&self.claim, (username, id)).await {
+        match self.db.execute(&self.claim, (username, id)).await {
             Ok(result) => {
                 let (applied, row) = lwt_outcome(result)?;
                 if applied {
@@ -103,9 +102,9 @@ impl ScyllaAccounts {
                     Err(StorageError::Conflict("username is taken".into()))
                 }
             }
-            Err(e) => {
+            Err(StorageError::Unavailable(why)) => {
                 // Outcome unknown: read the claim at SERIAL to learn what happened.
-                let err = exec_err(e);
+                let err = StorageError::Unavailable(why);
                 match self
                     .read_claim_with(&self.read_claim_serial, username)
                     .await
@@ -115,6 +114,7 @@ impl ScyllaAccounts {
                     Ok(None) | Err(_) => Err(err),
                 }
             }
+            Err(e) => Err(e),
         }
     }
 
@@ -125,10 +125,8 @@ impl ScyllaAccounts {
     ) -> StorageResult<Option<String>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(stmt, (username,))
-            .await
-            .map_err(exec_err)?
+            .execute(stmt, (username,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         Ok(rows
@@ -141,8 +139,7 @@ impl ScyllaAccounts {
         let username = account.username.to_lowercase();
         let fresh = self.claim(&username, &account.id).await?;
         self.db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.insert,
                 (
                     &account.id,
@@ -153,14 +150,9 @@ impl ScyllaAccounts {
                     account.created_at_ms,
                 ),
             )
-            .await
-            .map_err(exec_err)?;
+            .await?;
         if fresh {
-            self.db
-                .session
-                .execute_unpaged(&self.count_incr, (Counter(1),))
-                .await
-                .map_err(exec_err)?;
+            self.db.execute(&self.count_incr, (Counter(1),)).await?;
         }
         Ok(fresh)
     }
@@ -214,10 +206,8 @@ impl AccountRepo for ScyllaAccounts {
     async fn by_id(&self, id: &str) -> StorageResult<Option<Account>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.by_id, (id,))
-            .await
-            .map_err(exec_err)?
+            .execute(&self.by_id, (id,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         Ok(rows
@@ -241,20 +231,16 @@ impl AccountRepo for ScyllaAccounts {
             .await?
             .ok_or(StorageError::NotFound)?;
         self.db
-            .session
-            .execute_unpaged(&self.set_tier, (tier.as_str(), &account.id))
-            .await
-            .map_err(exec_err)?;
+            .execute(&self.set_tier, (tier.as_str(), &account.id))
+            .await?;
         Ok(())
     }
 
     async fn count(&self) -> StorageResult<u64> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.count, ())
-            .await
-            .map_err(exec_err)?
+            .execute(&self.count, ())
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         Ok(rows

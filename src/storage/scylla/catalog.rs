@@ -2,7 +2,7 @@
 //! index, album tracks, artist albums and top tracks, genres and counts. Writes (which keep the
 //! query tables in step) live in `catalog_write.rs`.
 
-use super::{exec_err, internal, pager_err, row_err, Prepared, ScyllaDb};
+use super::{internal, Prepared, ScyllaDb};
 use crate::error::StorageResult;
 use crate::storage::catalog::{Album, Artist, CatalogCounts, CatalogRepo, Track};
 use futures_util::{StreamExt, TryStreamExt};
@@ -222,10 +222,8 @@ impl ScyllaCatalog {
     {
         let rows = self
             .db
-            .session
-            .execute_unpaged(stmt, (id,))
-            .await
-            .map_err(exec_err)?
+            .execute(stmt, (id,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         rows.maybe_first_row::<R>().map_err(internal)
@@ -250,19 +248,8 @@ impl ScyllaCatalog {
         stmt: &Prepared,
         values: impl scylla::serialize::row::SerializeRow,
     ) -> StorageResult<Vec<String>> {
-        let mut pager = self
-            .db
-            .session
-            .execute_iter(stmt.clone(), values)
-            .await
-            .map_err(pager_err)?
-            .rows_stream::<(String,)>()
-            .map_err(internal)?;
-        let mut out = Vec::new();
-        while let Some(row) = pager.next().await {
-            out.push(row.map_err(row_err)?.0);
-        }
-        Ok(out)
+        let rows: Vec<(String,)> = self.db.read_all(stmt, values).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     /// The first `n` ids of `kind` greater than `after`, in id order: the `n` smallest of every
@@ -286,10 +273,8 @@ impl ScyllaCatalog {
     async fn count_of(&self, kind: &str) -> StorageResult<u64> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.q.count, (kind,))
-            .await
-            .map_err(exec_err)?
+            .execute(&self.q.count, (kind,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         Ok(rows
@@ -390,23 +375,14 @@ impl CatalogRepo for ScyllaCatalog {
     }
 
     async fn genres(&self) -> StorageResult<Vec<(String, u64)>> {
-        let mut pager = self
-            .db
-            .session
-            .execute_iter(self.q.genres.clone(), ())
-            .await
-            .map_err(pager_err)?
-            .rows_stream::<(String, Option<Counter>)>()
-            .map_err(internal)?;
-        let mut out = Vec::new();
-        while let Some(row) = pager.next().await {
-            let (genre, n) = row.map_err(row_err)?;
-            let n = n.map_or(0, |c| c.0);
-            if n > 0 {
-                out.push((genre, n as u64));
-            }
-        }
-        Ok(out)
+        let rows: Vec<(String, Option<Counter>)> = self.db.read_all(&self.q.genres, ()).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(genre, n)| {
+                let n = n.map_or(0, |c| c.0);
+                (n > 0).then_some((genre, n as u64))
+            })
+            .collect())
     }
 
     async fn counts(&self) -> StorageResult<CatalogCounts> {

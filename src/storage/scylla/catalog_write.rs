@@ -5,7 +5,7 @@
 //! time; two importers writing the same id concurrently could double-count it.
 
 use super::catalog::{AlbumRow, ArtistRow, ScyllaCatalog, TrackRow, ID_BUCKETS, PARALLEL};
-use super::{bucket_of, exec_err, Prepared};
+use super::{bucket_of, Prepared};
 use crate::error::StorageResult;
 use crate::storage::catalog::{Album, Artist, Track};
 use futures_util::{StreamExt, TryStreamExt};
@@ -14,11 +14,7 @@ use scylla::value::Counter;
 
 impl ScyllaCatalog {
     async fn run(&self, stmt: &Prepared, values: impl SerializeRow) -> StorageResult<()> {
-        self.db
-            .session
-            .execute_unpaged(stmt, values)
-            .await
-            .map_err(exec_err)?;
+        self.db.execute(stmt, values).await?;
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! newest first in per-user, per-month partitions (`user_streams`, walked via
 //! `user_stream_months`), per-user and per-track stream counters.
 
-use super::{bucket_of, exec_err, internal, lwt_outcome, Prepared, ScyllaDb};
+use super::{bucket_of, internal, lwt_outcome, Prepared, ScyllaDb};
 use crate::error::StorageResult;
 use crate::storage::history::{HistoryRepo, PlayEvent};
 use scylla::value::{Counter, CqlValue};
@@ -142,8 +142,7 @@ impl ScyllaHistory {
     async fn record_one(&self, e: &PlayEvent) -> StorageResult<bool> {
         let result = self
             .db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.claim,
                 (
                     &e.user_id,
@@ -156,8 +155,7 @@ impl ScyllaHistory {
                     e.stream,
                 ),
             )
-            .await
-            .map_err(exec_err)?;
+            .await?;
         let (applied, current) = lwt_outcome(result)?;
         // A re-reported event rewrites its stream row from the first report (idempotent), which
         // repairs a record interrupted after the claim; it is not counted again.
@@ -174,8 +172,7 @@ impl ScyllaHistory {
         if stream {
             let month = month_of(at);
             self.db
-                .session
-                .execute_unpaged(
+                .execute(
                     &self.add_stream,
                     (
                         &e.user_id,
@@ -188,48 +185,30 @@ impl ScyllaHistory {
                         &e.context_uri,
                     ),
                 )
-                .await
-                .map_err(exec_err)?;
+                .await?;
             self.db
-                .session
-                .execute_unpaged(&self.add_month, (&e.user_id, month))
-                .await
-                .map_err(exec_err)?;
+                .execute(&self.add_month, (&e.user_id, month))
+                .await?;
         }
         if applied && e.stream {
             self.db
-                .session
-                .execute_unpaged(&self.count_user, (&e.user_id, &e.track_id))
-                .await
-                .map_err(exec_err)?;
+                .execute(&self.count_user, (&e.user_id, &e.track_id))
+                .await?;
             self.db
-                .session
-                .execute_unpaged(
+                .execute(
                     &self.count_track,
                     (bucket_of(&e.track_id, COUNT_BUCKETS), &e.track_id),
                 )
-                .await
-                .map_err(exec_err)?;
+                .await?;
         }
         Ok(applied)
     }
 
     async fn user_months(&self, user_id: &str, upto: Option<i32>) -> StorageResult<Vec<i32>> {
         let result = match upto {
-            None => {
-                self.db
-                    .session
-                    .execute_unpaged(&self.months, (user_id,))
-                    .await
-            }
-            Some(m) => {
-                self.db
-                    .session
-                    .execute_unpaged(&self.months_upto, (user_id, m))
-                    .await
-            }
-        }
-        .map_err(exec_err)?;
+            None => self.db.execute(&self.months, (user_id,)).await,
+            Some(m) => self.db.execute(&self.months_upto, (user_id, m)).await,
+        }?;
         let rows = result.into_rows_result().map_err(internal)?;
         rows.rows::<(i32,)>()
             .map_err(internal)?
@@ -267,18 +246,15 @@ impl HistoryRepo for ScyllaHistory {
             let result = match &before {
                 Some((at, id)) if month_of(*at) == month => {
                     self.db
-                        .session
-                        .execute_unpaged(&self.streams_before, (user_id, month, *at, id, want))
+                        .execute(&self.streams_before, (user_id, month, *at, id, want))
                         .await
                 }
                 _ => {
                     self.db
-                        .session
-                        .execute_unpaged(&self.streams_first, (user_id, month, want))
+                        .execute(&self.streams_first, (user_id, month, want))
                         .await
                 }
-            }
-            .map_err(exec_err)?;
+            }?;
             let rows = result.into_rows_result().map_err(internal)?;
             for r in rows.rows::<StreamRow>().map_err(internal)? {
                 let (played_at_ms, event_id, track_id, ms_played, device_id, context_uri) =
@@ -302,19 +278,12 @@ impl HistoryRepo for ScyllaHistory {
     }
 
     async fn top_tracks(&self, user_id: &str, limit: u32) -> StorageResult<Vec<(String, u64)>> {
-        use futures_util::TryStreamExt;
-        let mut all: Vec<(String, u64)> = self
-            .db
-            .session
-            .execute_iter(self.user_counts.clone(), (user_id,))
-            .await
-            .map_err(super::pager_err)?
-            .rows_stream::<(String, Option<Counter>)>()
-            .map_err(internal)?
-            .map_ok(|(t, n)| (t, n.map_or(0, |c| c.0.max(0) as u64)))
-            .try_collect()
-            .await
-            .map_err(super::row_err)?;
+        let rows: Vec<(String, Option<Counter>)> =
+            self.db.read_all(&self.user_counts, (user_id,)).await?;
+        let mut all: Vec<(String, u64)> = rows
+            .into_iter()
+            .map(|(t, n)| (t, n.map_or(0, |c| c.0.max(0) as u64)))
+            .collect();
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         all.truncate(limit as usize);
         Ok(all)
@@ -330,10 +299,8 @@ impl HistoryRepo for ScyllaHistory {
         let reads = (0..COUNT_BUCKETS as i32).map(|bucket| async move {
             let rows = self
                 .db
-                .session
-                .execute_unpaged(&self.track_counts, (bucket, after, limit as i32))
-                .await
-                .map_err(exec_err)?
+                .execute(&self.track_counts, (bucket, after, limit as i32))
+                .await?
                 .into_rows_result()
                 .map_err(internal)?;
             rows.rows::<(String, Option<Counter>)>()

@@ -2,8 +2,8 @@
 //! membership index that keeps the first save's time (`library_index`, written by
 //! `INSERT ... IF NOT EXISTS`).
 
-use super::{exec_err, internal, lwt_outcome, Prepared, ScyllaDb};
-use crate::error::StorageResult;
+use super::{internal, lwt_outcome, Prepared, ScyllaDb};
+use crate::error::{StorageError, StorageResult};
 use crate::storage::library::{LibraryRepo, Saved, SavedKind};
 use scylla::value::CqlValue;
 
@@ -12,6 +12,7 @@ pub struct ScyllaLibrary {
     claim: Prepared,
     add_item: Prepared,
     index_of: Prepared,
+    index_of_serial: Prepared,
     remove_item: Prepared,
     remove_index: Prepared,
     contains: Prepared,
@@ -22,6 +23,8 @@ pub struct ScyllaLibrary {
 
 impl ScyllaLibrary {
     pub async fn new(db: ScyllaDb) -> StorageResult<ScyllaLibrary> {
+        const INDEX_OF: &str = "SELECT added_at_ms FROM library_index WHERE user_id = ? \
+                                AND kind = ? AND item_id = ?";
         Ok(ScyllaLibrary {
             claim: db
                 .prepare(
@@ -37,13 +40,9 @@ impl ScyllaLibrary {
                     true,
                 )
                 .await?,
-            index_of: db
-                .prepare(
-                    "SELECT added_at_ms FROM library_index WHERE user_id = ? AND kind = ? \
-                     AND item_id = ?",
-                    true,
-                )
-                .await?,
+            index_of: db.prepare(INDEX_OF, true).await?,
+            // Settles an unknown LWT outcome on the index.
+            index_of_serial: super::playlists::serial(db.prepare(INDEX_OF, true).await?),
             remove_item: db
                 .prepare(
                     "DELETE FROM library_items WHERE user_id = ? AND kind = ? \
@@ -90,56 +89,74 @@ impl ScyllaLibrary {
         })
     }
 
-    async fn save_one(&self, user: &str, kind: &str, id: &str, at_ms: i64) -> StorageResult<()> {
-        let result = self
+    /// The first save's time of an item, `None` when it is not saved.
+    async fn saved_at(
+        &self,
+        stmt: &Prepared,
+        user: &str,
+        kind: &str,
+        id: &str,
+    ) -> StorageResult<Option<i64>> {
+        let rows = self
             .db
-            .session
-            .execute_unpaged(&self.claim, (user, kind, id, at_ms))
-            .await
-            .map_err(exec_err)?;
-        let (applied, current) = lwt_outcome(result)?;
-        // Already saved: (re)write its list row at the original time, which also repairs a
-        // save interrupted between the claim and the list row.
-        let at = match current.get("added_at_ms") {
-            Some(CqlValue::BigInt(t)) if !applied => *t,
-            _ => at_ms,
+            .execute(stmt, (user, kind, id))
+            .await?
+            .into_rows_result()
+            .map_err(internal)?;
+        Ok(rows
+            .maybe_first_row::<(Option<i64>,)>()
+            .map_err(internal)?
+            .and_then(|(at,)| at))
+    }
+
+    async fn save_one(&self, user: &str, kind: &str, id: &str, at_ms: i64) -> StorageResult<()> {
+        let at = match self.db.execute(&self.claim, (user, kind, id, at_ms)).await {
+            Ok(result) => {
+                let (applied, current) = lwt_outcome(result)?;
+                // Already saved: (re)write its list row at the original time, which also
+                // repairs a save interrupted between the claim and the list row.
+                match current.get("added_at_ms") {
+                    Some(CqlValue::BigInt(t)) if !applied => *t,
+                    _ => at_ms,
+                }
+            }
+            // Unknown outcome: the index row as it is now (read at SERIAL) decides.
+            Err(StorageError::Unavailable(why)) => {
+                match self.saved_at(&self.index_of_serial, user, kind, id).await {
+                    Ok(Some(at)) => at,
+                    _ => return Err(StorageError::Unavailable(why)),
+                }
+            }
+            Err(e) => return Err(e),
         };
         self.db
-            .session
-            .execute_unpaged(&self.add_item, (user, kind, at, id))
-            .await
-            .map_err(exec_err)?;
+            .execute(&self.add_item, (user, kind, at, id))
+            .await?;
         Ok(())
     }
 
     async fn unsave_one(&self, user: &str, kind: &str, id: &str) -> StorageResult<()> {
-        let rows = self
-            .db
-            .session
-            .execute_unpaged(&self.index_of, (user, kind, id))
-            .await
-            .map_err(exec_err)?
-            .into_rows_result()
-            .map_err(internal)?;
-        let Some((Some(at),)) = rows.maybe_first_row::<(Option<i64>,)>().map_err(internal)? else {
+        let Some(at) = self.saved_at(&self.index_of, user, kind, id).await? else {
             return Ok(());
         };
         // List row first: an interrupted unsave leaves the index row, and unsaving (or saving)
         // again finishes (or repairs) it.
         self.db
-            .session
-            .execute_unpaged(&self.remove_item, (user, kind, at, id))
-            .await
-            .map_err(exec_err)?;
-        self.db
-            .session
-            .execute_unpaged(&self.remove_index, (user, kind, id))
-            .await
-            .map_err(exec_err)?;
-        Ok(())
+            .execute(&self.remove_item, (user, kind, at, id))
+            .await?;
+        match self.db.execute(&self.remove_index, (user, kind, id)).await {
+            Ok(_) => Ok(()),
+            // Unknown outcome: gone now (read at SERIAL) means done.
+            Err(StorageError::Unavailable(why)) => {
+                match self.saved_at(&self.index_of_serial, user, kind, id).await {
+                    Ok(None) => Ok(()),
+                    _ => Err(StorageError::Unavailable(why)),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 }
-
 #[async_trait::async_trait]
 impl LibraryRepo for ScyllaLibrary {
     async fn save(
@@ -173,10 +190,8 @@ impl LibraryRepo for ScyllaLibrary {
         }
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.contains, (user_id, kind.as_str(), &ids))
-            .await
-            .map_err(exec_err)?
+            .execute(&self.contains, (user_id, kind.as_str(), &ids))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         let found: std::collections::HashSet<String> = rows
@@ -199,18 +214,15 @@ impl LibraryRepo for ScyllaLibrary {
         let result = match &before {
             None => {
                 self.db
-                    .session
-                    .execute_unpaged(&self.list_first, (user_id, kind, limit))
+                    .execute(&self.list_first, (user_id, kind, limit))
                     .await
             }
             Some((at, id)) => {
                 self.db
-                    .session
-                    .execute_unpaged(&self.list_before, (user_id, kind, *at, id, limit))
+                    .execute(&self.list_before, (user_id, kind, *at, id, limit))
                     .await
             }
-        }
-        .map_err(exec_err)?;
+        }?;
         let rows = result.into_rows_result().map_err(internal)?;
         rows.rows::<(i64, String)>()
             .map_err(internal)?
@@ -224,10 +236,8 @@ impl LibraryRepo for ScyllaLibrary {
     async fn count(&self, user_id: &str, kind: SavedKind) -> StorageResult<u64> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.count, (user_id, kind.as_str()))
-            .await
-            .map_err(exec_err)?
+            .execute(&self.count, (user_id, kind.as_str()))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         let (n,) = rows.first_row::<(i64,)>().map_err(internal)?;

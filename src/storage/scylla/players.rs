@@ -1,7 +1,7 @@
 //! CQL players and devices: the versioned player document is written with lightweight
 //! transactions so that a stale writer can never overwrite a newer state.
 
-use super::{exec_err, internal, lwt_outcome, Prepared, ScyllaDb};
+use super::{internal, lwt_outcome, Prepared, ScyllaDb};
 use crate::error::{StorageError, StorageResult};
 use crate::storage::players::{DeviceRecord, PlayerRecord, PlayerRepo};
 use scylla::statement::{Consistency, SerialConsistency};
@@ -78,10 +78,8 @@ impl ScyllaPlayers {
     ) -> StorageResult<Option<PlayerRecord>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(stmt, (user_id,))
-            .await
-            .map_err(exec_err)?
+            .execute(stmt, (user_id,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         let Some((user_id, version, state, updated_at_ms)) =
@@ -103,13 +101,11 @@ impl ScyllaPlayers {
         let v = r.version as i64;
         let result = self
             .db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.update_if_newer,
                 (v, state, r.updated_at_ms, &r.user_id, v),
             )
-            .await
-            .map_err(exec_err)?;
+            .await?;
         let (applied, current) = lwt_outcome(result)?;
         if applied {
             return Ok(Some(true));
@@ -123,13 +119,11 @@ impl ScyllaPlayers {
     async fn try_insert(&self, r: &PlayerRecord, state: &str) -> StorageResult<bool> {
         let result = self
             .db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.insert_if_absent,
                 (&r.user_id, r.version as i64, state, r.updated_at_ms),
             )
-            .await
-            .map_err(exec_err)?;
+            .await?;
         Ok(lwt_outcome(result)?.0)
     }
 
@@ -180,10 +174,8 @@ impl PlayerRepo for ScyllaPlayers {
     async fn devices(&self, user_id: &str) -> StorageResult<Vec<DeviceRecord>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.devices, (user_id,))
-            .await
-            .map_err(exec_err)?
+            .execute(&self.devices, (user_id,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         // Bounded by the per-user device limit, so one unpaged read is fine.
@@ -212,8 +204,7 @@ impl PlayerRepo for ScyllaPlayers {
 
     async fn upsert_device(&self, d: DeviceRecord) -> StorageResult<()> {
         self.db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.upsert_device,
                 (
                     &d.user_id,
@@ -224,17 +215,14 @@ impl PlayerRepo for ScyllaPlayers {
                     d.last_seen_ms,
                 ),
             )
-            .await
-            .map_err(exec_err)?;
+            .await?;
         Ok(())
     }
 
     async fn remove_device(&self, user_id: &str, device_id: &str) -> StorageResult<()> {
         self.db
-            .session
-            .execute_unpaged(&self.remove_device, (user_id, device_id))
-            .await
-            .map_err(exec_err)?;
+            .execute(&self.remove_device, (user_id, device_id))
+            .await?;
         Ok(())
     }
 }

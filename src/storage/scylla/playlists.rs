@@ -12,7 +12,7 @@
 //! for the same version, the LWT lets exactly one commit, but the loser's leftover result row
 //! could carry the winner's version (a known limit, see docs/storage.md).
 
-use super::{exec_err, internal, lwt_outcome, Prepared, ScyllaDb};
+use super::{internal, lwt_outcome, Prepared, ScyllaDb};
 use crate::domain::playlist::{EditResult, LogEntry, Snapshot};
 use crate::error::{StorageError, StorageResult};
 use crate::storage::playlists::{
@@ -75,10 +75,8 @@ impl ScyllaPlaylists {
     ) -> StorageResult<Option<PlaylistMeta>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(stmt, (id,))
-            .await
-            .map_err(exec_err)?
+            .execute(stmt, (id,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         let Some(r) = rows.maybe_first_row::<MetaRow>().map_err(internal)? else {
@@ -118,10 +116,8 @@ impl ScyllaPlaylists {
         };
         let rows = self
             .db
-            .session
-            .execute_unpaged(stmt, (id, b, lo as i64, hi as i64, limit as i32))
-            .await
-            .map_err(exec_err)?
+            .execute(stmt, (id, b, lo as i64, hi as i64, limit as i32))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         rows.rows::<LogRow>()
@@ -154,11 +150,7 @@ impl ScyllaPlaylists {
             if b < top && !self.block_has_rows(id, b).await? {
                 break;
             }
-            self.db
-                .session
-                .execute_unpaged(&self.q.drop_block, (id, b))
-                .await
-                .map_err(exec_err)?;
+            self.db.execute(&self.q.drop_block, (id, b)).await?;
             b -= 1;
         }
         Ok(())
@@ -167,10 +159,8 @@ impl ScyllaPlaylists {
     async fn snapshot_upto(&self, id: &str, upto: u64) -> StorageResult<Option<Snapshot>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.q.snapshot, (id, upto as i64))
-            .await
-            .map_err(exec_err)?
+            .execute(&self.q.snapshot, (id, upto as i64))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         match rows
@@ -188,8 +178,7 @@ impl PlaylistRepo for ScyllaPlaylists {
     async fn create(&self, m: PlaylistMeta) -> StorageResult<()> {
         let result = self
             .db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.q.create,
                 (
                     &m.id,
@@ -204,10 +193,21 @@ impl PlaylistRepo for ScyllaPlaylists {
                     m.updated_at_ms,
                 ),
             )
-            .await
-            .map_err(exec_err)?;
-        if !lwt_outcome(result)?.0 {
-            return Err(StorageError::Conflict("playlist id in use".into()));
+            .await;
+        match result {
+            Ok(r) => {
+                if !lwt_outcome(r)?.0 {
+                    return Err(StorageError::Conflict("playlist id in use".into()));
+                }
+            }
+            // Unknown outcome: created when our exact row is there (read at SERIAL).
+            Err(StorageError::Unavailable(why)) => {
+                match self.meta_with(&self.q.meta_serial, &m.id).await {
+                    Ok(Some(stored)) if stored == m => {}
+                    _ => return Err(StorageError::Unavailable(why)),
+                }
+            }
+            Err(e) => return Err(e),
         }
         self.add_user_row(&m.owner_id, &m.id, Role::Owner, m.created_at_ms)
             .await
@@ -227,17 +227,33 @@ impl PlaylistRepo for ScyllaPlaylists {
         let set = |v: Option<bool>| v.map_or(MaybeUnset::Unset, MaybeUnset::Set);
         let result = self
             .db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.q.set_flags,
                 (set(public), set(collaborative), at_ms, id),
             )
-            .await
-            .map_err(exec_err)?;
-        if lwt_outcome(result)?.0 {
-            Ok(())
-        } else {
-            Err(StorageError::NotFound)
+            .await;
+        match result {
+            Ok(r) => {
+                if lwt_outcome(r)?.0 {
+                    Ok(())
+                } else {
+                    Err(StorageError::NotFound)
+                }
+            }
+            // Unknown outcome: applied when the row carries our flags and time (read at SERIAL).
+            Err(StorageError::Unavailable(why)) => {
+                match self.meta_with(&self.q.meta_serial, id).await {
+                    Ok(Some(now))
+                        if public.is_none_or(|p| now.public == p)
+                            && collaborative.is_none_or(|c| now.collaborative == c)
+                            && now.updated_at_ms == at_ms =>
+                    {
+                        Ok(())
+                    }
+                    _ => Err(StorageError::Unavailable(why)),
+                }
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -248,19 +264,20 @@ impl PlaylistRepo for ScyllaPlaylists {
         self.delete_members_and_invites(&meta).await?;
         self.drop_blocks_from(id, block(meta.version) + 1).await?;
         for stmt in [&self.q.drop_snapshots, &self.q.drop_results] {
-            self.db
-                .session
-                .execute_unpaged(stmt, (id,))
-                .await
-                .map_err(exec_err)?;
+            self.db.execute(stmt, (id,)).await?;
         }
         // The details last: an interrupted delete can be repeated.
-        self.db
-            .session
-            .execute_unpaged(&self.q.delete_meta, (id,))
-            .await
-            .map_err(exec_err)?;
-        Ok(())
+        match self.db.execute(&self.q.delete_meta, (id,)).await {
+            Ok(_) => Ok(()),
+            // Unknown outcome: gone now (read at SERIAL) means deleted.
+            Err(StorageError::Unavailable(why)) => {
+                match self.meta_with(&self.q.meta_serial, id).await {
+                    Ok(None) => Ok(()),
+                    _ => Err(StorageError::Unavailable(why)),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     async fn commit_edit(&self, e: EditCommit) -> StorageResult<()> {
@@ -281,8 +298,7 @@ impl PlaylistRepo for ScyllaPlaylists {
         if let Some(entry) = &e.entry {
             let ops = serde_json::to_string(&entry.ops)?;
             self.db
-                .session
-                .execute_unpaged(
+                .execute(
                     &self.q.put_log,
                     (
                         id,
@@ -294,30 +310,24 @@ impl PlaylistRepo for ScyllaPlaylists {
                         &ops,
                     ),
                 )
-                .await
-                .map_err(exec_err)?;
+                .await?;
             // Invisible until the commit below (its version is above the committed one).
             self.db
-                .session
-                .execute_unpaged(
+                .execute(
                     &self.q.put_result,
                     (id, &e.op_id, new_version as i64, &result),
                 )
-                .await
-                .map_err(exec_err)?;
+                .await?;
         }
         if let Some(s) = &e.snapshot {
             let doc = serde_json::to_string(s)?;
             self.db
-                .session
-                .execute_unpaged(&self.q.put_snapshot, (id, s.version as i64, &doc))
-                .await
-                .map_err(exec_err)?;
+                .execute(&self.q.put_snapshot, (id, s.version as i64, &doc))
+                .await?;
         }
         let outcome = self
             .db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.q.commit,
                 (
                     new_version as i64,
@@ -329,8 +339,7 @@ impl PlaylistRepo for ScyllaPlaylists {
                     meta.version as i64,
                 ),
             )
-            .await
-            .map_err(exec_err);
+            .await;
         match outcome {
             Ok(r) => {
                 if !lwt_outcome(r)?.0 {
@@ -339,9 +348,15 @@ impl PlaylistRepo for ScyllaPlaylists {
             }
             Err(StorageError::Unavailable(why)) => {
                 // Unknown outcome: settled by a SERIAL read of the committed version.
+                // With a log entry the new version is ours alone; without one (every op
+                // skipped) the details must read exactly as this commit wrote them.
                 let now = self.meta_with(&self.q.meta_serial, id).await;
                 let ours = matches!(&now, Ok(Some(m)) if m.version == new_version
-                    && m.updated_at_ms == e.at_ms && e.entry.is_some());
+                    && m.updated_at_ms == e.at_ms
+                    && (e.entry.is_some()
+                        || (m.name == e.name
+                            && m.description == e.description
+                            && m.item_count == e.item_count)));
                 if !ours {
                     return Err(StorageError::Unavailable(why));
                 }
@@ -352,13 +367,11 @@ impl PlaylistRepo for ScyllaPlaylists {
             // Nothing was logged: the result is visible at once, so it is written only after
             // the commit point.
             self.db
-                .session
-                .execute_unpaged(
+                .execute(
                     &self.q.put_result,
                     (id, &e.op_id, new_version as i64, &result),
                 )
-                .await
-                .map_err(exec_err)?;
+                .await?;
         }
         Ok(())
     }
@@ -366,10 +379,8 @@ impl PlaylistRepo for ScyllaPlaylists {
     async fn edit_result(&self, id: &str, op_id: &str) -> StorageResult<Option<EditResult>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.q.result, (id, op_id))
-            .await
-            .map_err(exec_err)?
+            .execute(&self.q.result, (id, op_id))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         let Some((Some(version), Some(result))) = rows
@@ -442,18 +453,14 @@ impl PlaylistRepo for ScyllaPlaylists {
         };
         let cut = upto.min(snap);
         self.db
-            .session
-            .execute_unpaged(&self.q.trim_block, (id, block(cut), cut as i64))
-            .await
-            .map_err(exec_err)?;
+            .execute(&self.q.trim_block, (id, block(cut), cut as i64))
+            .await?;
         if block(cut) > 0 {
             self.drop_blocks_from(id, block(cut) - 1).await?;
         }
         self.db
-            .session
-            .execute_unpaged(&self.q.trim_snapshots, (id, snap as i64))
-            .await
-            .map_err(exec_err)?;
+            .execute(&self.q.trim_snapshots, (id, snap as i64))
+            .await?;
         Ok(())
     }
 

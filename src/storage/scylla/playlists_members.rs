@@ -2,7 +2,7 @@
 //! members (`pl_members`), a user's playlists (`pl_user`) and invite links (`pl_invites`).
 
 use super::playlists::{serial, ScyllaPlaylists};
-use super::{exec_err, internal, lwt_outcome, Prepared, ScyllaDb};
+use super::{internal, lwt_outcome, Prepared, ScyllaDb};
 use crate::error::{StorageError, StorageResult};
 use crate::storage::playlists::{Invite, Member, PlaylistMeta, Role};
 use std::collections::HashMap;
@@ -43,6 +43,7 @@ pub struct Queries {
     put_invite: Prepared,
     put_invite_index: Prepared,
     invite: Prepared,
+    invite_serial: Prepared,
     invites_of: Prepared,
     del_invite: Prepared,
     drop_invite_index: Prepared,
@@ -55,6 +56,8 @@ impl Queries {
                             WHERE id = ?";
         const LOG: &str = "SELECT version, op_id, author, at_ms, ops FROM pl_log \
                            WHERE playlist_id = ? AND block = ? AND version > ? AND version <= ?";
+        const INVITE: &str = "SELECT invite_token, playlist_id, created_by, expires_at_ms \
+                              FROM pl_invites WHERE invite_token = ?";
         let p = |cql: &'static str, idempotent: bool| db.prepare(cql, idempotent);
         Ok(Queries {
             meta: p(META, true).await?,
@@ -184,12 +187,8 @@ impl Queries {
                 true,
             )
             .await?,
-            invite: p(
-                "SELECT invite_token, playlist_id, created_by, expires_at_ms FROM pl_invites \
-                 WHERE invite_token = ?",
-                true,
-            )
-            .await?,
+            invite: p(INVITE, true).await?,
+            invite_serial: serial(p(INVITE, true).await?),
             invites_of: p(
                 "SELECT invite_token FROM pl_invites_by_playlist WHERE playlist_id = ?",
                 true,
@@ -218,10 +217,8 @@ impl ScyllaPlaylists {
         at_ms: i64,
     ) -> StorageResult<()> {
         self.db
-            .session
-            .execute_unpaged(&self.q.put_user, (user_id, id, role.as_str(), at_ms))
-            .await
-            .map_err(exec_err)?;
+            .execute(&self.q.put_user, (user_id, id, role.as_str(), at_ms))
+            .await?;
         Ok(())
     }
 
@@ -234,13 +231,11 @@ impl ScyllaPlaylists {
         self.add_user_row(&m.user_id, id, m.role, m.added_at_ms)
             .await?;
         self.db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.q.put_member,
                 (id, m.role.as_str(), &m.user_id, m.added_at_ms),
             )
-            .await
-            .map_err(exec_err)?;
+            .await?;
         Ok(())
     }
 
@@ -251,25 +246,19 @@ impl ScyllaPlaylists {
         role: Role,
     ) -> StorageResult<()> {
         self.db
-            .session
-            .execute_unpaged(&self.q.del_member, (id, role.as_str(), user_id))
-            .await
-            .map_err(exec_err)?;
+            .execute(&self.q.del_member, (id, role.as_str(), user_id))
+            .await?;
         self.db
-            .session
-            .execute_unpaged(&self.q.del_user, (user_id, id, role.as_str()))
-            .await
-            .map_err(exec_err)?;
+            .execute(&self.q.del_user, (user_id, id, role.as_str()))
+            .await?;
         Ok(())
     }
 
     pub(super) async fn members_of(&self, id: &str, role: Role) -> StorageResult<Vec<Member>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.q.members, (id, role.as_str()))
-            .await
-            .map_err(exec_err)?
+            .execute(&self.q.members, (id, role.as_str()))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         let mut out = rows
@@ -293,10 +282,8 @@ impl ScyllaPlaylists {
         for role in [Role::Collaborator, Role::Follower] {
             let rows = self
                 .db
-                .session
-                .execute_unpaged(&self.q.has_role, (id, role.as_str(), user_id))
-                .await
-                .map_err(exec_err)?
+                .execute(&self.q.has_role, (id, role.as_str(), user_id))
+                .await?
                 .into_rows_result()
                 .map_err(internal)?;
             if rows.rows_num() > 0 {
@@ -312,10 +299,8 @@ impl ScyllaPlaylists {
     ) -> StorageResult<Vec<(PlaylistMeta, Role)>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.q.user_rows, (user_id,))
-            .await
-            .map_err(exec_err)?
+            .execute(&self.q.user_rows, (user_id,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         // Per playlist: the owner role wins, else the first role by name (as SQLite's MIN).
@@ -368,10 +353,8 @@ impl ScyllaPlaylists {
         let id = meta.id.as_str();
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.q.all_members, (id,))
-            .await
-            .map_err(exec_err)?
+            .execute(&self.q.all_members, (id,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         let mut user_rows = vec![(meta.owner_id.clone(), "owner".to_string())];
@@ -380,38 +363,32 @@ impl ScyllaPlaylists {
             user_rows.push((user, role));
         }
         for (user, role) in &user_rows {
-            self.db
-                .session
-                .execute_unpaged(&self.q.del_user, (user, id, role))
-                .await
-                .map_err(exec_err)?;
+            self.db.execute(&self.q.del_user, (user, id, role)).await?;
         }
-        self.db
-            .session
-            .execute_unpaged(&self.q.drop_members, (id,))
-            .await
-            .map_err(exec_err)?;
+        self.db.execute(&self.q.drop_members, (id,)).await?;
         let tokens = self
             .db
-            .session
-            .execute_unpaged(&self.q.invites_of, (id,))
-            .await
-            .map_err(exec_err)?
+            .execute(&self.q.invites_of, (id,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         for r in tokens.rows::<(String,)>().map_err(internal)? {
             let (token,) = r.map_err(internal)?;
-            self.db
-                .session
-                .execute_unpaged(&self.q.del_invite, (&token,))
-                .await
-                .map_err(exec_err)?;
+            match self.db.execute(&self.q.del_invite, (&token,)).await {
+                Ok(_) => {}
+                // Unknown outcome: gone now (read at SERIAL) means deleted.
+                Err(StorageError::Unavailable(why)) => {
+                    if !matches!(
+                        self.invite_with(&self.q.invite_serial, &token).await,
+                        Ok(None)
+                    ) {
+                        return Err(StorageError::Unavailable(why));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
-        self.db
-            .session
-            .execute_unpaged(&self.q.drop_invite_index, (id,))
-            .await
-            .map_err(exec_err)?;
+        self.db.execute(&self.q.drop_invite_index, (id,)).await?;
         Ok(())
     }
 
@@ -420,14 +397,11 @@ impl ScyllaPlaylists {
         let ttl = (remaining_s + INVITE_GRACE_S).min(MAX_TTL_S) as i32;
         // The index row first, so deleting the playlist finds every invite that exists.
         self.db
-            .session
-            .execute_unpaged(&self.q.put_invite_index, (&i.playlist_id, &i.token, ttl))
-            .await
-            .map_err(exec_err)?;
+            .execute(&self.q.put_invite_index, (&i.playlist_id, &i.token, ttl))
+            .await?;
         let result = self
             .db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.q.put_invite,
                 (
                     &i.token,
@@ -437,22 +411,35 @@ impl ScyllaPlaylists {
                     ttl,
                 ),
             )
-            .await
-            .map_err(exec_err)?;
-        if lwt_outcome(result)?.0 {
-            Ok(())
-        } else {
-            Err(StorageError::Conflict("invite token in use".into()))
+            .await;
+        match result {
+            Ok(r) => {
+                if lwt_outcome(r)?.0 {
+                    Ok(())
+                } else {
+                    Err(StorageError::Conflict("invite token in use".into()))
+                }
+            }
+            // Unknown outcome: stored when our exact invite is there (read at SERIAL).
+            Err(StorageError::Unavailable(why)) => {
+                match self.invite_with(&self.q.invite_serial, &i.token).await {
+                    Ok(Some(stored)) if stored == i => Ok(()),
+                    _ => Err(StorageError::Unavailable(why)),
+                }
+            }
+            Err(e) => Err(e),
         }
     }
 
     pub(super) async fn get_invite(&self, token: &str) -> StorageResult<Option<Invite>> {
+        self.invite_with(&self.q.invite, token).await
+    }
+
+    async fn invite_with(&self, stmt: &Prepared, token: &str) -> StorageResult<Option<Invite>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(&self.q.invite, (token,))
-            .await
-            .map_err(exec_err)?
+            .execute(stmt, (token,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         Ok(rows

@@ -2,7 +2,7 @@
 //! by an `IF NOT EXISTS` claim (`session_join_codes`), and a bucketed index of live sessions
 //! (`live_sessions`) so listing them needs no ALLOW FILTERING and no full scan.
 
-use super::{bucket_of, exec_err, internal, lwt_outcome, Prepared, ScyllaDb};
+use super::{bucket_of, internal, lwt_outcome, Prepared, ScyllaDb};
 use crate::error::{StorageError, StorageResult};
 use crate::storage::sessions::{SessionRecord, SessionRepo};
 use scylla::statement::{Consistency, SerialConsistency};
@@ -106,10 +106,8 @@ impl ScyllaSessions {
     async fn load_with(&self, stmt: &Prepared, id: &str) -> StorageResult<Option<SessionRecord>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(stmt, (id,))
-            .await
-            .map_err(exec_err)?
+            .execute(stmt, (id,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         let Some((session_id, join_code, version, state, members, last_active_ms)) =
@@ -130,10 +128,8 @@ impl ScyllaSessions {
     async fn code_owner_with(&self, stmt: &Prepared, code: &str) -> StorageResult<Option<String>> {
         let rows = self
             .db
-            .session
-            .execute_unpaged(stmt, (code,))
-            .await
-            .map_err(exec_err)?
+            .execute(stmt, (code,))
+            .await?
             .into_rows_result()
             .map_err(internal)?;
         Ok(rows
@@ -146,12 +142,7 @@ impl ScyllaSessions {
     /// claim finds it already ours); `Ok(false)`: another session holds it. An unknown LWT
     /// outcome is settled by a SERIAL read, never by claiming again blindly.
     async fn claim(&self, code: &str, session_id: &str) -> StorageResult<bool> {
-        let outcome = self
-            .db
-            .session
-            .execute_unpaged(&self.claim_code, (code, session_id))
-            .await
-            .map_err(exec_err);
+        let outcome = self.db.execute(&self.claim_code, (code, session_id)).await;
         match outcome {
             Ok(result) => {
                 let (applied, current) = lwt_outcome(result)?;
@@ -170,12 +161,21 @@ impl ScyllaSessions {
     }
 
     async fn release(&self, code: &str, session_id: &str) -> StorageResult<()> {
-        self.db
-            .session
-            .execute_unpaged(&self.release_code, (code, session_id))
+        match self
+            .db
+            .execute(&self.release_code, (code, session_id))
             .await
-            .map_err(exec_err)?;
-        Ok(())
+        {
+            Ok(_) => Ok(()),
+            // Unknown outcome: released when the code is no longer ours (read at SERIAL).
+            Err(StorageError::Unavailable(why)) => {
+                match self.code_owner_with(&self.code_owner_serial, code).await {
+                    Ok(owner) if owner.as_deref() != Some(session_id) => Ok(()),
+                    _ => Err(StorageError::Unavailable(why)),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn live_bucket(session_id: &str) -> i32 {
@@ -195,8 +195,7 @@ impl SessionRepo for ScyllaSessions {
         }
         let outcome = self
             .db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.insert,
                 (
                     &r.session_id,
@@ -207,8 +206,7 @@ impl SessionRepo for ScyllaSessions {
                     r.last_active_ms,
                 ),
             )
-            .await
-            .map_err(exec_err);
+            .await;
         let stored = match outcome {
             Ok(result) => {
                 let (applied, _) = lwt_outcome(result)?;
@@ -229,13 +227,11 @@ impl SessionRepo for ScyllaSessions {
             return Err(StorageError::Conflict("session id in use".into()));
         }
         self.db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.add_live,
                 (Self::live_bucket(&r.session_id), &r.session_id),
             )
-            .await
-            .map_err(exec_err)?;
+            .await?;
         Ok(())
     }
 
@@ -247,13 +243,11 @@ impl SessionRepo for ScyllaSessions {
         let v = r.version as i64;
         let outcome = self
             .db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.update_if_newer,
                 (v, &state, &members, r.last_active_ms, &r.session_id, v),
             )
-            .await
-            .map_err(exec_err);
+            .await;
         match outcome {
             Ok(result) => {
                 let (applied, current) = lwt_outcome(result)?;
@@ -287,20 +281,9 @@ impl SessionRepo for ScyllaSessions {
     }
 
     async fn list(&self) -> StorageResult<Vec<SessionRecord>> {
-        use futures_util::TryStreamExt;
         let mut out = Vec::new();
         for bucket in 0..LIVE_BUCKETS as i32 {
-            let ids: Vec<(String,)> = self
-                .db
-                .session
-                .execute_iter(self.list_live.clone(), (bucket,))
-                .await
-                .map_err(super::pager_err)?
-                .rows_stream::<(String,)>()
-                .map_err(internal)?
-                .try_collect()
-                .await
-                .map_err(super::row_err)?;
+            let ids: Vec<(String,)> = self.db.read_all(&self.list_live, (bucket,)).await?;
             for (id,) in ids {
                 // An index row whose session is gone (a delete interrupted half-way) is skipped.
                 if let Some(r) = self.load_with(&self.load, &id).await? {
@@ -315,31 +298,32 @@ impl SessionRepo for ScyllaSessions {
         let Some(r) = self.load_with(&self.load_serial, session_id).await? else {
             // Gone already; drop a leftover index row from an interrupted delete.
             self.db
-                .session
-                .execute_unpaged(
+                .execute(
                     &self.remove_live,
                     (Self::live_bucket(session_id), session_id),
                 )
-                .await
-                .map_err(exec_err)?;
+                .await?;
             return Ok(());
         };
         // Code first, the session row last: an interrupted delete leaves the session (and so
         // the way to find its code) in place, and deleting again finishes the job.
         self.release(&r.join_code, session_id).await?;
         self.db
-            .session
-            .execute_unpaged(
+            .execute(
                 &self.remove_live,
                 (Self::live_bucket(session_id), session_id),
             )
-            .await
-            .map_err(exec_err)?;
-        self.db
-            .session
-            .execute_unpaged(&self.delete, (session_id,))
-            .await
-            .map_err(exec_err)?;
-        Ok(())
+            .await?;
+        match self.db.execute(&self.delete, (session_id,)).await {
+            Ok(_) => Ok(()),
+            // Unknown outcome: gone now (read at SERIAL) means deleted.
+            Err(StorageError::Unavailable(why)) => {
+                match self.load_with(&self.load_serial, session_id).await {
+                    Ok(None) => Ok(()),
+                    _ => Err(StorageError::Unavailable(why)),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 }
