@@ -10,11 +10,10 @@
 use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use segue::search::build::{bulk_writer, finish_bulk};
+use segue::search::build::{bulk_writer, finish_bulk, spill_dir};
 use segue::search::index::{open_index, write_current};
-use segue::search::schema::{
-    build_schema, to_tantivy, AlbumDoc, ArtistDoc, Named, SearchDoc, TrackDoc,
-};
+use segue::search::ranked_bulk::RankedBulk;
+use segue::search::schema::{build_schema, AlbumDoc, ArtistDoc, Named, SearchDoc, TrackDoc};
 use segue::search::{Kind, SearchIndex, SearchRequest};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -213,17 +212,18 @@ fn build(root: &Path, tracks: usize) -> anyhow::Result<serde_json::Value> {
     let index = open_index(&dir, &fields)?;
     let mut writer = bulk_writer(&index, 400_000_000)?;
     let started = Instant::now();
-    let mut n = 0u64;
+    // As `segue reindex` does: spill in static-rank order, then index best first.
+    let mut bulk = RankedBulk::new(&spill_dir(&dir))?;
     let mut err = None;
     synth.docs(tracks, |d| {
-        n += 1;
-        if let Err(e) = writer.add_document(to_tantivy(&fields, &d)) {
+        if let Err(e) = bulk.push(&d) {
             err = Some(e);
         }
     });
     if let Some(e) = err {
-        return Err(e.into());
+        return Err(e);
     }
+    let n = bulk.index_into(&writer, &fields)?;
     writer.commit()?;
     let indexed = started.elapsed().as_secs_f64();
     finish_bulk(writer)?;

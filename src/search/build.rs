@@ -2,7 +2,8 @@
 //! generation from storage into a fresh directory while the live one keeps answering.
 
 use super::index::{open_index, open_reader};
-use super::schema::{to_tantivy, AlbumDoc, ArtistDoc, Fields, Kind, Named, SearchDoc, TrackDoc};
+use super::ranked_bulk::RankedBulk;
+use super::schema::{AlbumDoc, ArtistDoc, Fields, Kind, Named, SearchDoc, TrackDoc};
 use crate::storage::{Album, Artist, CatalogRepo, Track};
 use std::collections::HashMap;
 use std::path::Path;
@@ -174,9 +175,11 @@ pub fn build_from_catalog(
     progress: Progress,
 ) -> anyhow::Result<u64> {
     let counts = rt.block_on(catalog.counts())?;
-    let total = counts.artists + counts.albums + counts.tracks + extra.len() as u64;
+    let docs = counts.artists + counts.albums + counts.tracks + extra.len() as u64;
+    // Progress: documents read from storage (and spilled in rank order), then indexed.
+    let total = docs * 2;
     let index = open_index(dir, fields)?;
-    let writer = bulk_writer(&index, heap)?;
+    let mut bulk = RankedBulk::new(&spill_dir(dir))?;
     let mut done = 0u64;
     let cancelled = || {
         if cancel.load(Ordering::Acquire) {
@@ -193,7 +196,7 @@ pub fn build_from_catalog(
         let Some(last) = page.last() else { break };
         after = last.id.clone();
         for a in &page {
-            writer.add_document(to_tantivy(fields, &artist_doc(a)))?;
+            bulk.push(&artist_doc(a))?;
             artist_names.insert(a.id.clone(), a.name.clone());
         }
         done += page.len() as u64;
@@ -207,7 +210,7 @@ pub fn build_from_catalog(
         let Some(last) = page.last() else { break };
         after = last.id.clone();
         for a in &page {
-            writer.add_document(to_tantivy(fields, &album_doc(a, &artist_names)))?;
+            bulk.push(&album_doc(a, &artist_names))?;
             albums.insert(a.id.clone(), AlbumInfo::of(a));
         }
         done += page.len() as u64;
@@ -220,18 +223,28 @@ pub fn build_from_catalog(
         let Some(last) = page.last() else { break };
         after = last.id.clone();
         for t in &page {
-            writer.add_document(to_tantivy(fields, &track_doc(t, &artist_names, &albums)))?;
+            bulk.push(&track_doc(t, &artist_names, &albums))?;
         }
         done += page.len() as u64;
         progress(done, total);
     }
     for d in &extra {
-        writer.add_document(to_tantivy(fields, d))?;
+        bulk.push(d)?;
     }
     done += extra.len() as u64;
     progress(done, total);
+    cancelled()?;
+    let writer = bulk_writer(&index, heap)?;
+    let indexed = bulk.index_into(&writer, fields)?;
+    progress(done + indexed, total);
     finish_bulk(writer)?;
-    Ok(done)
+    Ok(indexed)
+}
+
+/// Where a bulk build of generation `dir` spills its documents (removed when done, or at the
+/// next start after a crash).
+pub fn spill_dir(dir: &Path) -> std::path::PathBuf {
+    dir.with_extension("spill")
 }
 
 #[cfg(test)]

@@ -50,6 +50,8 @@ pub struct SegmentTables {
     /// The lowest static rank in the segment's top tier (see `tier.rs`); None when the segment
     /// is too small to be tiered.
     tier_cut: Option<f32>,
+    /// The top tier as doc id ranges, when the segment was built best first.
+    tier_ranges: Option<Vec<(u32, u32)>>,
 }
 
 impl SegmentTables {
@@ -63,6 +65,10 @@ impl SegmentTables {
 
     pub fn tier_cut(&self) -> Option<f32> {
         self.tier_cut
+    }
+
+    pub fn tier_ranges(&self) -> Option<&[(u32, u32)]> {
+        self.tier_ranges.as_deref()
     }
 
     /// Autocomplete suggests tracks, artists and albums, not playlists.
@@ -137,9 +143,11 @@ impl Tables {
         overlay_version: u64,
     ) -> tantivy::Result<SegmentTables> {
         let (rank, kinds) = static_ranks(seg, overlay);
+        let tier_cut = super::tier::top_tier_cut(&rank);
         Ok(SegmentTables {
             overlay_version,
-            tier_cut: super::tier::top_tier_cut(&rank),
+            tier_cut,
+            tier_ranges: tier_cut.and_then(|cut| super::tier::tier_ranges(&rank, cut)),
             rank,
             kinds,
             prefixes: Mutex::new(HashMap::new()),

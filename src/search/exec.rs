@@ -1,8 +1,10 @@
-//! Running a search in one pass per segment: every match is counted (so `total` is exact), and
-//! scored as `text relevance × static rank`, the static rank (popularity factor × kind weight,
-//! overlay applied) read from the segment's ranking tables rather than from fast fields and a
-//! hash map per document. In a broad query only the top tier is scored (see `tier.rs`); a type
-//! whose page the tier cannot fill is ranked again over all its matches.
+//! Running a search in one pass per segment: matches are counted and scored as
+//! `text relevance × static rank`, the static rank (popularity factor × kind weight, overlay
+//! applied) read from the segment's ranking tables rather than from fast fields and a hash map per
+//! document. In a broad query only the top tier is scored (see `tier.rs`): in a segment built best
+//! first that is a few doc id ranges, and counting stops after `search.broad_query_docs` matches
+//! (`total` is then a lower bound, as with Elasticsearch's `track_total_hits`); a type whose page
+//! the tier cannot fill is ranked (and counted) again over all its matches.
 
 use super::complete::SegmentTables;
 use super::index::Shared;
@@ -18,6 +20,8 @@ pub struct Found {
     pub kind: Kind,
     pub hits: Vec<DocAddress>,
     pub total: u64,
+    /// False when counting stopped in a broad query: `total` is then a lower bound.
+    pub total_exact: bool,
 }
 
 /// A hit ordered by score, then by address (earlier first), for deterministic pages.
@@ -75,13 +79,36 @@ impl Top {
 struct Bucket {
     top: Top,
     count: u64,
-    /// Matches outside the top tier that were counted but not scored.
-    unscored: u64,
+    /// False when counting stopped early: `count` is then a lower bound.
+    exact: bool,
+    /// Matches outside the top tier were skipped, so the page may be short of them.
+    skipped: bool,
+}
+
+impl Bucket {
+    fn new(keep: usize) -> Bucket {
+        Bucket {
+            top: Top::new(keep),
+            count: 0,
+            exact: true,
+            skipped: false,
+        }
+    }
+}
+
+/// Routes a document to its bucket.
+fn slot(tables: &SegmentTables, kinds: &[Kind], doc: DocId) -> Option<usize> {
+    if kinds.is_empty() {
+        return Some(0);
+    }
+    let code = tables.kind(doc);
+    kinds.iter().position(|k| k.code() == code)
 }
 
 /// Scores and counts `query`'s matches into one bucket per entry of `kinds` (an empty `kinds`
-/// means one bucket for every kind). `broad_above`: segments where the query may match more
-/// documents than this only score their top tier.
+/// means one bucket for every kind). `broad_above`: in a tiered segment where the query may match
+/// more documents than this, only the top tier is scored, and in a segment built best first
+/// counting stops there too, so that only the tier's doc id ranges are visited.
 fn pass(
     searcher: &Searcher,
     query: &dyn Query,
@@ -91,38 +118,71 @@ fn pass(
     broad_above: Option<u64>,
 ) -> tantivy::Result<Vec<Bucket>> {
     let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
-    let mut buckets: Vec<Bucket> = (0..kinds.len().max(1))
-        .map(|_| Bucket {
-            top: Top::new(keep),
-            count: 0,
-            unscored: 0,
-        })
-        .collect();
+    let mut buckets: Vec<Bucket> = (0..kinds.len().max(1)).map(|_| Bucket::new(keep)).collect();
     for (ord, seg) in searcher.segment_readers().iter().enumerate() {
         let tables: Arc<SegmentTables> = shared.tables.of(seg, &shared.overlay)?;
         let alive = seg.alive_bitset();
+        let is_alive = |d: DocId| alive.is_none_or(|a| a.is_alive(d));
         let mut scorer = weight.scorer(seg, 1.0)?;
-        let tier_cut = match (broad_above, tables.tier_cut()) {
-            (Some(limit), Some(cut)) if u64::from(scorer.size_hint()) > limit => cut,
-            _ => f32::MIN,
+        let broad = match (broad_above, tables.tier_cut()) {
+            (Some(limit), Some(_)) if u64::from(scorer.size_hint()) > limit => Some(limit),
+            _ => None,
         };
+        if let (Some(limit), Some(ranges)) = (broad, tables.tier_ranges()) {
+            // Count and score the first `limit` matches (in a segment built best first, mostly
+            // tier documents); if there are more, only the tier's ranges are visited after that.
+            let mut seen = 0u64;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED && seen < limit {
+                if is_alive(doc) {
+                    if let Some(b) = slot(&tables, kinds, doc).and_then(|i| buckets.get_mut(i)) {
+                        b.count += 1;
+                        let score = scorer.score() * tables.rank(doc);
+                        b.top.push(Hit(score, DocAddress::new(ord as u32, doc)));
+                    }
+                    seen += 1;
+                }
+                doc = scorer.advance();
+            }
+            if doc == TERMINATED {
+                continue;
+            }
+            for b in buckets.iter_mut() {
+                b.exact = false;
+                b.skipped = true;
+            }
+            for &(start, end) in ranges {
+                if end <= doc {
+                    continue;
+                }
+                if doc < start {
+                    doc = scorer.seek(start);
+                }
+                while doc < end {
+                    if is_alive(doc) {
+                        if let Some(b) = slot(&tables, kinds, doc).and_then(|i| buckets.get_mut(i))
+                        {
+                            let score = scorer.score() * tables.rank(doc);
+                            b.top.push(Hit(score, DocAddress::new(ord as u32, doc)));
+                        }
+                    }
+                    doc = scorer.advance();
+                }
+            }
+            continue;
+        }
+        let tier_cut = broad.and(tables.tier_cut()).unwrap_or(f32::MIN);
         let mut doc: DocId = scorer.doc();
         while doc != TERMINATED {
-            if alive.is_none_or(|a| a.is_alive(doc)) {
-                let slot = if kinds.is_empty() {
-                    Some(0)
-                } else {
-                    let code = tables.kind(doc);
-                    kinds.iter().position(|k| k.code() == code)
-                };
-                if let Some(b) = slot.and_then(|i| buckets.get_mut(i)) {
+            if is_alive(doc) {
+                if let Some(b) = slot(&tables, kinds, doc).and_then(|i| buckets.get_mut(i)) {
                     b.count += 1;
                     let rank = tables.rank(doc);
                     if rank >= tier_cut {
                         let score = scorer.score() * rank;
                         b.top.push(Hit(score, DocAddress::new(ord as u32, doc)));
                     } else {
-                        b.unscored += 1;
+                        b.skipped = true;
                     }
                 }
             }
@@ -146,22 +206,24 @@ pub fn rank_pages(
     let buckets = pass(searcher, query, kinds, keep, shared, Some(broad_above))?;
     let mut out = Vec::with_capacity(kinds.len());
     for (kind, b) in kinds.iter().zip(buckets) {
-        // The tier could not fill this page: rank all of this kind's matches.
-        let top = if b.top.len() < keep && b.unscored > 0 {
+        // The tier could not fill this page: rank (and count) all of this kind's matches.
+        let b = if b.top.len() < keep && b.skipped {
             let mut again = pass(searcher, query, &[*kind], keep, shared, None)?;
-            again.pop().map_or(b.top, |b| b.top)
+            again.pop().unwrap_or(b)
         } else {
-            b.top
+            b
         };
         out.push(Found {
             kind: *kind,
-            hits: top
+            hits: b
+                .top
                 .into_sorted()
                 .into_iter()
                 .skip(offset)
                 .map(|h| h.1)
                 .collect(),
             total: b.count,
+            total_exact: b.exact,
         });
     }
     Ok(out)
@@ -179,7 +241,7 @@ pub fn rank_mixed(
     let Some(mut b) = buckets.pop() else {
         return Ok(vec![]);
     };
-    if b.top.len() < limit && b.unscored > 0 {
+    if b.top.len() < limit && b.skipped {
         if let Some(again) = pass(searcher, query, &[], limit, shared, None)?.pop() {
             b = again;
         }

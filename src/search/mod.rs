@@ -11,10 +11,12 @@ mod exec;
 mod fuzzy;
 pub mod index;
 pub mod query;
+pub mod ranked_bulk;
 pub mod ranking;
 mod rebuild;
 mod reindex;
 pub mod schema;
+mod serve;
 pub mod suggest;
 #[cfg(test)]
 mod tests;
@@ -83,7 +85,10 @@ pub struct SearchRequest {
 #[derive(Debug, Clone, Serialize)]
 pub struct Page {
     pub items: Vec<Value>,
+    /// Every match of the type, or at least this many when `total_exact` is false.
     pub total: u64,
+    #[serde(skip_serializing_if = "is_true")]
+    pub total_exact: bool,
     pub limit: usize,
     pub offset: usize,
 }
@@ -315,161 +320,10 @@ impl SearchIndex {
             .map_err(|_| SearchError::Closed)?;
         rx.blocking_recv().map_err(|_| SearchError::Closed)
     }
+}
 
-    /// Full-text search, one page per requested type. CPU-bound: call off the async workers.
-    pub fn search(&self, req: &SearchRequest) -> Result<Vec<(Kind, Page)>, SearchError> {
-        if req.q.chars().count() > self.config.max_query_len {
-            return Err(SearchError::BadQuery(format!(
-                "q is longer than {} characters",
-                self.config.max_query_len
-            )));
-        }
-        let parsed = query::parse(&req.q).map_err(SearchError::BadQuery)?;
-        let words = parsed.words.len() + parsed.phrases.len();
-        if words > self.config.max_query_terms {
-            return Err(SearchError::BadQuery(format!(
-                "too many words: at most {} words and phrases",
-                self.config.max_query_terms
-            )));
-        }
-        let live = self.shared.live();
-        let searcher = live.reader.searcher();
-        let mut analyzer = self.analyzer.clone();
-        let expander = fuzzy::Expander {
-            searcher: &searcher,
-            max_expansions: self.config.fuzzy_max_expansions,
-        };
-        let mut ctx = query::Ctx {
-            fields: &self.shared.fields,
-            expander: &expander,
-            analyzer: &mut analyzer,
-            now_ms: req.now_ms,
-            user_id: req.user_id.as_deref(),
-        };
-        let cap = self.config.broad_query_docs;
-        let mut found: Vec<exec::Found> = Vec::new();
-        if parsed.filters.is_empty() && req.types.len() > 1 {
-            // Without filters every type shares the text query: match it once, collect per type.
-            let q = query::build_multi(&parsed, &req.types, &mut ctx);
-            found = exec::rank_pages(
-                &searcher,
-                &*q,
-                &req.types,
-                req.limit,
-                req.offset,
-                &self.shared,
-                cap,
-            )?;
-        } else {
-            for &kind in &req.types {
-                match query::build(&parsed, kind, &mut ctx) {
-                    Some(q) => found.extend(exec::rank_pages(
-                        &searcher,
-                        &*q,
-                        &[kind],
-                        req.limit,
-                        req.offset,
-                        &self.shared,
-                        cap,
-                    )?),
-                    None => found.push(exec::Found {
-                        kind,
-                        hits: vec![],
-                        total: 0,
-                    }),
-                }
-            }
-        }
-        let mut out = Vec::new();
-        for f in found {
-            let mut page = Page {
-                items: Vec::with_capacity(f.hits.len()),
-                total: f.total,
-                limit: req.limit,
-                offset: req.offset,
-            };
-            for addr in f.hits.into_iter().take(req.limit) {
-                let doc: TantivyDocument = searcher.doc(addr)?;
-                if let Some(v) = self.payload(&doc) {
-                    page.items.push(present(v));
-                }
-            }
-            out.push((f.kind, page));
-        }
-        Ok(out)
-    }
-
-    /// Autocomplete over tracks, artists and albums, best first.
-    pub fn suggest(&self, q: &str, limit: usize) -> Result<Arc<Vec<Value>>, SearchError> {
-        if q.chars().count() > self.config.max_query_len {
-            return Err(SearchError::BadQuery(format!(
-                "q is longer than {} characters",
-                self.config.max_query_len
-            )));
-        }
-        // While typing, quotes and colons are just characters.
-        let cleaned: String = q.chars().map(|c| if c == '"' { ' ' } else { c }).collect();
-        let words: Vec<String> = cleaned.split_whitespace().map(str::to_string).collect();
-        if words.is_empty() {
-            return Err(SearchError::BadQuery("q must not be empty".into()));
-        }
-        if words.len() > self.config.max_query_terms {
-            return Err(SearchError::BadQuery(format!(
-                "too many words: at most {}",
-                self.config.max_query_terms
-            )));
-        }
-        let parsed = query::Parsed {
-            open_last_word: !cleaned.ends_with(char::is_whitespace),
-            words,
-            ..Default::default()
-        };
-        let mut analyzer = self.analyzer.clone();
-        let live = self.shared.live();
-        let searcher = live.reader.searcher();
-        let hits: Vec<tantivy::DocAddress> = match suggest::lone_word(&parsed, &mut analyzer) {
-            // The commonest and costliest case, served from the per-segment ranking tables.
-            Some(prefix) => self
-                .shared
-                .tables
-                .suggest(&searcher, &self.shared.overlay, &prefix, limit)?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect(),
-            None => match suggest::build(
-                &parsed,
-                &self.shared.fields,
-                &fuzzy::Expander {
-                    searcher: &searcher,
-                    max_expansions: self.config.fuzzy_max_expansions,
-                },
-                &mut analyzer,
-            ) {
-                Some(query) => exec::rank_mixed(
-                    &searcher,
-                    &*query,
-                    limit,
-                    &self.shared,
-                    self.config.broad_query_docs,
-                )?,
-                None => vec![],
-            },
-        };
-        let mut items = Vec::with_capacity(hits.len());
-        for addr in hits {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            if let Some(v) = self.payload(&doc) {
-                items.push(suggestion(v));
-            }
-        }
-        let items = Arc::new(items);
-        Ok(items)
-    }
-
-    fn payload(&self, doc: &TantivyDocument) -> Option<Value> {
-        let s = doc.get_first(self.shared.fields.payload)?.as_str()?;
-        serde_json::from_str(s).ok()
-    }
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn store_err(e: crate::error::StorageError) -> SearchError {
@@ -490,36 +344,24 @@ fn dir_name(p: &Path) -> String {
         .to_string()
 }
 
-/// Older generations left behind by a crash or an interrupted swap.
+/// Older generations (and spill directories) left behind by a crash or an interrupted swap.
 fn remove_older_generations(root: &Path, current: &str) {
     let num = |s: &str| s.strip_prefix('g').and_then(|n| n.parse::<u64>().ok());
     let Some(cur) = num(current) else { return };
     if let Ok(rd) = std::fs::read_dir(root) {
         for e in rd.filter_map(|e| e.ok()) {
             let name = e.file_name().to_string_lossy().into_owned();
-            if num(&name).is_some_and(|n| n < cur) {
+            // A bulk build's spill directory is removed when it finishes; one an hour old was
+            // left by a crash (a younger one may belong to a `segue reindex` running now).
+            let stale_spill = name.ends_with(".spill")
+                && e.metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > Duration::from_secs(3600));
+            if num(&name).is_some_and(|n| n < cur) || stale_spill {
                 let _ = std::fs::remove_dir_all(e.path());
             }
         }
     }
-}
-
-/// A result item as clients see it: the stored document, without playlist member lists.
-fn present(mut v: Value) -> Value {
-    if let Some(o) = v.as_object_mut() {
-        o.remove("collaborator_ids");
-        o.remove("release_ms");
-    }
-    v
-}
-
-/// An autocomplete entry: type, id, name and a short context (artists, album).
-fn suggestion(v: Value) -> Value {
-    let mut out = serde_json::Map::new();
-    for k in ["type", "id", "name", "artists", "album"] {
-        if let Some(x) = v.get(k) {
-            out.insert(k.to_string(), x.clone());
-        }
-    }
-    Value::Object(out)
 }

@@ -3,11 +3,12 @@
 //! match some field within Elasticsearch-style AUTO fuzziness, and an exact match of the word adds
 //! a larger boost than any typo match can earn.
 
-use super::fuzzy::Expander;
+use super::fuzzy::{ConstMatch, Expander};
 use super::schema::{fold_words, Fields, Kind};
 use std::ops::Bound;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
@@ -229,22 +230,30 @@ pub fn fuzzy_q(x: &Expander, field: Field, t: &str) -> Box<dyn Query> {
         0 => term_q(field, t),
         d => x.query(field, t, d),
     };
-    Box::new(ConstScoreQuery::new(q, 0.5))
+    Box::new(ConstMatch {
+        inner: q,
+        score: 0.5,
+    })
 }
 
 /// One bare (folded) word: must match name, artists, album or description, possibly with typos;
-/// an exact match adds a constant 2 plus BM25 weighted by field.
+/// an exact match adds a constant 2 plus BM25 weighted by field. Each bonus is nested as the one
+/// optional clause of its own level: tantivy scores a lone optional clause only for documents the
+/// required part matched, while several optional clauses form a union that scores every posting
+/// of a common word in every window it passes.
 pub fn word_clause(f: &Fields, x: &Expander, t: &str) -> Box<dyn Query> {
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Must, fuzzy_q(x, f.all, t)),
-        (
-            Occur::Should,
-            Box::new(ConstScoreQuery::new(term_q(f.all, t), 2.0)),
-        ),
-        (Occur::Should, boost(term_q(f.name, t), 3.0)),
-        (Occur::Should, boost(term_q(f.artist, t), 2.0)),
-        (Occur::Should, boost(term_q(f.album, t), 1.0)),
-    ]))
+    let bonuses: [Box<dyn Query>; 4] = [
+        Box::new(ConstScoreQuery::new(term_q(f.all, t), 2.0)),
+        boost(term_q(f.name, t), 3.0),
+        boost(term_q(f.artist, t), 2.0),
+        boost(term_q(f.album, t), 1.0),
+    ];
+    bonuses.into_iter().fold(fuzzy_q(x, f.all, t), |q, bonus| {
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, q),
+            (Occur::Should, bonus),
+        ]))
+    })
 }
 
 fn phrase_in(field: Field, terms: &[String]) -> Box<dyn Query> {
@@ -284,7 +293,18 @@ fn text_filter(ctx: &mut Ctx, field: Field, text: &Text) -> Option<Box<dyn Query
     )))
 }
 
+/// Ranges of at most this many values are matched as a union of their terms: the postings skip
+/// quickly inside an intersection, where tantivy's range query over the column does not.
+const RANGE_AS_TERMS: i64 = 16;
+
 fn i64_range(field: Field, lo: i64, hi: i64) -> Box<dyn Query> {
+    if hi >= lo && hi - lo < RANGE_AS_TERMS {
+        let terms = (lo..=hi).map(|v| Term::from_field_i64(field, v));
+        return Box::new(ConstMatch {
+            inner: Box::new(TermSetQuery::new(terms)),
+            score: 1.0,
+        });
+    }
     Box::new(ConstScoreQuery::new(
         Box::new(RangeQuery::new(
             Bound::Included(Term::from_field_i64(field, lo)),
@@ -344,22 +364,42 @@ fn kind_q(kind: Kind, ctx: &Ctx) -> Box<dyn Query> {
 }
 
 /// Restricts to `kinds` with no score of its own, plus a constant 1 so that filter-only queries
-/// still rank by popularity.
+/// still rank by popularity. Several kinds are restricted by excluding the others: a union of
+/// kind postings would be most of the index, and tantivy's union scores every posting it passes.
 fn with_kinds(
     mut clauses: Vec<(Occur, Box<dyn Query>)>,
     kinds: &[Kind],
     ctx: &Ctx,
 ) -> Box<dyn Query> {
-    let any = || -> Box<dyn Query> {
-        Box::new(BooleanQuery::new(
-            kinds
-                .iter()
-                .map(|k| (Occur::Should, kind_q(*k, ctx)))
-                .collect(),
-        ))
-    };
-    clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(any(), 0.0))));
-    clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(any(), 1.0))));
+    match kinds {
+        [k] => clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(kind_q(*k, ctx), 0.0)),
+        )),
+        _ => {
+            for k in Kind::ALL.iter().filter(|k| !kinds.contains(k)) {
+                clauses.push((Occur::MustNot, term_q(ctx.fields.kind, k.as_str())));
+            }
+            if kinds.contains(&Kind::Playlist) {
+                // Playlists this user may not see.
+                let visible = kind_q(Kind::Playlist, ctx);
+                clauses.push((
+                    Occur::MustNot,
+                    Box::new(BooleanQuery::new(vec![
+                        (
+                            Occur::Must,
+                            term_q(ctx.fields.kind, Kind::Playlist.as_str()),
+                        ),
+                        (Occur::MustNot, visible),
+                    ])),
+                ));
+            }
+        }
+    }
+    clauses.push((
+        Occur::Should,
+        Box::new(ConstScoreQuery::new(Box::new(AllQuery), 1.0)),
+    ));
     Box::new(BooleanQuery::new(clauses))
 }
 
@@ -399,72 +439,5 @@ pub fn build(parsed: &Parsed, kind: Kind, ctx: &mut Ctx) -> Option<Box<dyn Query
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(v: &str, quoted: bool) -> Text {
-        Text {
-            value: v.into(),
-            quoted,
-        }
-    }
-
-    #[test]
-    fn parses_words_phrases_and_filters() {
-        let p = parse(
-            r#"enter "sandman live" artist:metallica album:"black album" year:1990-1999 tag:new"#,
-        )
-        .unwrap();
-        assert_eq!(p.words, vec!["enter"]);
-        assert_eq!(p.phrases, vec!["sandman live"]);
-        assert_eq!(
-            p.filters,
-            vec![
-                Filter::Artist(t("metallica", false)),
-                Filter::Album(t("black album", true)),
-                Filter::Year(1990, 1999),
-                Filter::TagNew
-            ]
-        );
-        assert!(!p.open_last_word);
-        assert!(parse("led zep").unwrap().open_last_word);
-        assert!(!parse("led zep ").unwrap().open_last_word);
-        assert_eq!(
-            parse("year:1991").unwrap().filters,
-            vec![Filter::Year(1991, 1991)]
-        );
-        assert_eq!(
-            parse("Chill: Brazil").unwrap().words,
-            vec!["Chill", "Brazil"]
-        );
-        assert_eq!(
-            parse("ISRC:USABC1234567").unwrap().filters,
-            vec![Filter::Isrc("usabc1234567".into())]
-        );
-    }
-
-    #[test]
-    fn rejects_bad_queries_with_helpful_messages() {
-        let e = parse(r#"led "zeppelin"#).unwrap_err();
-        assert!(e.contains("unbalanced quote"), "{e}");
-        let e = parse("mood:happy").unwrap_err();
-        assert!(
-            e.contains("unknown filter `mood:`") && e.contains("artist:"),
-            "{e}"
-        );
-        assert!(parse("year:19x0").unwrap_err().contains("not a year"));
-        assert!(parse("year:2000-1990").unwrap_err().contains("low to high"));
-        assert!(parse("tag:hipster").unwrap_err().contains("tag:new"));
-        assert!(parse("   ").is_err());
-        assert!(parse(r#"art"ist"#).is_err());
-    }
-
-    #[test]
-    fn fuzziness_follows_elasticsearch_auto() {
-        assert_eq!(auto_fuzziness("ab"), 0);
-        assert_eq!(auto_fuzziness("abc"), 1);
-        assert_eq!(auto_fuzziness("abcde"), 1);
-        assert_eq!(auto_fuzziness("abcdef"), 2);
-        assert_eq!(auto_fuzziness("möt"), 1);
-    }
-}
+#[path = "query_tests.rs"]
+mod tests;

@@ -2,7 +2,7 @@
 //! per-word edge n-grams of names (exactly, or within AUTO fuzziness). Tracks, artists and
 //! albums are mixed in one ranking. A lone word being typed is served by `complete.rs` instead.
 
-use super::fuzzy::Expander;
+use super::fuzzy::{ConstMatch, Expander};
 use super::query::{auto_fuzziness, word_clause, Parsed};
 use super::schema::{fold_words, Fields, MAX_GRAM};
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
@@ -57,10 +57,10 @@ pub fn build(
         if d > 0 {
             any.push((
                 Occur::Should,
-                Box::new(ConstScoreQuery::new(
-                    expander.query(f.name_edge, &prefix, d),
-                    1.0,
-                )),
+                Box::new(ConstMatch {
+                    inner: expander.query(f.name_edge, &prefix, d),
+                    score: 1.0,
+                }),
             ));
         }
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));

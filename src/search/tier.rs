@@ -13,6 +13,34 @@ pub const TIERED_MIN_DOCS: usize = 50_000;
 /// Share of a tiered segment's documents in its top tier.
 pub const TOP_TIER_SHARE: f64 = 0.1;
 
+/// A bulk-built segment's top tier is a few doc id ranges (see `ranked_bulk.rs`); more than this
+/// many and the segment is treated as unordered (its tier found document by document).
+pub const MAX_TIER_RANGES: usize = 64;
+
+/// The top tier of an ordered segment as half-open doc id ranges, ascending; None when the tier
+/// is scattered over more than `MAX_TIER_RANGES` ranges.
+pub fn tier_ranges(rank: &[f32], cut: f32) -> Option<Vec<(u32, u32)>> {
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
+    let mut start: Option<usize> = None;
+    for (doc, r) in rank.iter().enumerate() {
+        match (start, *r >= cut) {
+            (None, true) => start = Some(doc),
+            (Some(s), false) => {
+                ranges.push((s as u32, doc as u32));
+                start = None;
+                if ranges.len() > MAX_TIER_RANGES {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        ranges.push((s as u32, rank.len() as u32));
+    }
+    (ranges.len() <= MAX_TIER_RANGES).then_some(ranges)
+}
+
 /// The lowest static rank of the top tier, or None when the segment is too small to be tiered.
 pub fn top_tier_cut(rank: &[f32]) -> Option<f32> {
     if rank.len() < TIERED_MIN_DOCS {
@@ -37,5 +65,20 @@ mod tests {
         let share = rank.iter().filter(|r| **r >= cut).count() as f64 / n as f64;
         assert!((0.09..=0.11).contains(&share), "{share}");
         assert!((cut - 1.9).abs() < 0.01, "{cut}");
+        // Unordered: the tier is scattered.
+        assert!(tier_ranges(&rank, cut).is_none());
+        // Ordered best first (two sorted runs, as two indexing threads leave them).
+        let mut run: Vec<f32> = rank[..n / 2].to_vec();
+        run.sort_by(|a, b| b.total_cmp(a));
+        let ordered: Vec<f32> = run.iter().chain(run.iter()).copied().collect();
+        let ranges = tier_ranges(&ordered, cut).unwrap();
+        assert_eq!(ranges.len(), 2);
+        assert_eq!(ranges[0].0, 0);
+        assert_eq!(ranges[1].0 as usize, n / 2);
+        let covered: u32 = ranges.iter().map(|(a, b)| b - a).sum();
+        assert_eq!(
+            covered as usize,
+            ordered.iter().filter(|r| **r >= cut).count()
+        );
     }
 }
