@@ -14,6 +14,7 @@
 use super::query::auto_fuzziness;
 use super::ranking::{kind_weight, popularity_factor, PopularityOverlay};
 use super::schema::{Fields, Kind};
+use super::tier::{Tier, SUGGEST_TIER_SHARE, TOP_TIER_SHARE};
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA, SINK_STATE};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -31,6 +32,13 @@ pub const WHOLE_WORD: f32 = 4.5;
 pub const PREFIX: f32 = 3.0;
 pub const TYPO: f32 = 1.0;
 
+/// Which top tier a query uses.
+#[derive(Clone, Copy)]
+pub enum TierKind {
+    Search = 0,
+    Suggest = 1,
+}
+
 /// Best-first documents per term, filled on first use.
 type TermLists = Mutex<HashMap<Box<[u8]>, Arc<[DocId]>>>;
 
@@ -47,11 +55,9 @@ pub struct SegmentTables {
     prefixes: TermLists,
     /// Best-first documents of frequent whole words of names, likewise.
     words: TermLists,
-    /// The lowest static rank in the segment's top tier (see `tier.rs`); None when the segment
-    /// is too small to be tiered.
-    tier_cut: Option<f32>,
-    /// The top tier as doc id ranges, when the segment was built best first.
-    tier_ranges: Option<Vec<(u32, u32)>>,
+    /// The segment's top tiers for searches and for suggestions (see `tier.rs`); None when the
+    /// segment is too small to be tiered.
+    tiers: [Option<Tier>; 2],
 }
 
 impl SegmentTables {
@@ -63,12 +69,8 @@ impl SegmentTables {
         u64::from(self.kinds.get(doc as usize).copied().unwrap_or(0))
     }
 
-    pub fn tier_cut(&self) -> Option<f32> {
-        self.tier_cut
-    }
-
-    pub fn tier_ranges(&self) -> Option<&[(u32, u32)]> {
-        self.tier_ranges.as_deref()
+    pub fn tier(&self, which: TierKind) -> Option<&Tier> {
+        self.tiers[which as usize].as_ref()
     }
 
     /// Autocomplete suggests tracks, artists and albums, not playlists.
@@ -143,11 +145,12 @@ impl Tables {
         overlay_version: u64,
     ) -> tantivy::Result<SegmentTables> {
         let (rank, kinds) = static_ranks(seg, overlay);
-        let tier_cut = super::tier::top_tier_cut(&rank);
         Ok(SegmentTables {
             overlay_version,
-            tier_cut,
-            tier_ranges: tier_cut.and_then(|cut| super::tier::tier_ranges(&rank, cut)),
+            tiers: [
+                Tier::of(&rank, TOP_TIER_SHARE),
+                Tier::of(&rank, SUGGEST_TIER_SHARE),
+            ],
             rank,
             kinds,
             prefixes: Mutex::new(HashMap::new()),

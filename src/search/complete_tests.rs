@@ -295,7 +295,12 @@ fn broad_query_case(ordered: bool) {
         let searcher = live.reader.searcher();
         let seg = &searcher.segment_readers()[0];
         let tables = idx.shared.tables.of(seg, &idx.shared.overlay).unwrap();
-        assert_eq!(tables.tier_ranges().is_some(), ordered);
+        assert_eq!(
+            tables
+                .tier(super::complete::TierKind::Search)
+                .is_some_and(|t| t.ranges.is_some()),
+            ordered
+        );
     }
     let req = SearchRequest {
         q: "love".into(),

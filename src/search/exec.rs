@@ -6,9 +6,10 @@
 //! (`total` is then a lower bound, as with Elasticsearch's `track_total_hits`); a type whose page
 //! the tier cannot fill is ranked (and counted) again over all its matches.
 
-use super::complete::SegmentTables;
+use super::complete::{SegmentTables, TierKind};
 use super::index::Shared;
 use super::schema::Kind;
+use super::tier::Tier;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -115,7 +116,7 @@ fn pass(
     kinds: &[Kind],
     keep: usize,
     shared: &Arc<Shared>,
-    broad_above: Option<u64>,
+    broad_above: Option<(u64, TierKind)>,
 ) -> tantivy::Result<Vec<Bucket>> {
     let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
     let mut buckets: Vec<Bucket> = (0..kinds.len().max(1)).map(|_| Bucket::new(keep)).collect();
@@ -124,11 +125,21 @@ fn pass(
         let alive = seg.alive_bitset();
         let is_alive = |d: DocId| alive.is_none_or(|a| a.is_alive(d));
         let mut scorer = weight.scorer(seg, 1.0)?;
-        let broad = match (broad_above, tables.tier_cut()) {
-            (Some(limit), Some(_)) if u64::from(scorer.size_hint()) > limit => Some(limit),
+        let tier = broad_above.and_then(|(_, which)| tables.tier(which));
+        let broad = match (broad_above, tier) {
+            (Some((limit, _)), Some(t)) if u64::from(scorer.size_hint()) > limit => {
+                Some((limit, t))
+            }
             _ => None,
         };
-        if let (Some(limit), Some(ranges)) = (broad, tables.tier_ranges()) {
+        if let Some((
+            limit,
+            Tier {
+                ranges: Some(ranges),
+                ..
+            },
+        )) = broad
+        {
             // Count and score the first `limit` matches (in a segment built best first, mostly
             // tier documents); if there are more, only the tier's ranges are visited after that.
             let mut seen = 0u64;
@@ -171,7 +182,7 @@ fn pass(
             }
             continue;
         }
-        let tier_cut = broad.and(tables.tier_cut()).unwrap_or(f32::MIN);
+        let tier_cut = broad.map_or(f32::MIN, |(_, t)| t.cut);
         let mut doc: DocId = scorer.doc();
         while doc != TERMINATED {
             if is_alive(doc) {
@@ -203,7 +214,14 @@ pub fn rank_pages(
     broad_above: u64,
 ) -> tantivy::Result<Vec<Found>> {
     let keep = offset + limit;
-    let buckets = pass(searcher, query, kinds, keep, shared, Some(broad_above))?;
+    let buckets = pass(
+        searcher,
+        query,
+        kinds,
+        keep,
+        shared,
+        Some((broad_above, TierKind::Search)),
+    )?;
     let mut out = Vec::with_capacity(kinds.len());
     for (kind, b) in kinds.iter().zip(buckets) {
         // The tier could not fill this page: rank (and count) all of this kind's matches.
@@ -229,22 +247,36 @@ pub fn rank_pages(
     Ok(out)
 }
 
-/// The best `limit` matches of `query` over every kind (autocomplete of several words).
+/// Suggestions need no totals: a query matching more than this many documents of a tiered
+/// segment is ranked within the suggestion tier first.
+const SUGGEST_BROAD_DOCS: u64 = 300;
+
+/// The best `limit` matches of `query` over every kind (autocomplete of several words): within
+/// the narrow suggestion tier when the query is broad, then the search tier, then everything,
+/// until the page is full.
 pub fn rank_mixed(
     searcher: &Searcher,
     query: &dyn Query,
     limit: usize,
     shared: &Arc<Shared>,
-    broad_above: u64,
 ) -> tantivy::Result<Vec<DocAddress>> {
-    let mut buckets = pass(searcher, query, &[], limit, shared, Some(broad_above))?;
-    let Some(mut b) = buckets.pop() else {
-        return Ok(vec![]);
-    };
-    if b.top.len() < limit && b.skipped {
-        if let Some(again) = pass(searcher, query, &[], limit, shared, None)?.pop() {
-            b = again;
+    let attempts = [
+        Some((SUGGEST_BROAD_DOCS, TierKind::Suggest)),
+        Some((SUGGEST_BROAD_DOCS, TierKind::Search)),
+        None,
+    ];
+    let mut best = None;
+    for broad in attempts {
+        let Some(b) = pass(searcher, query, &[], limit, shared, broad)?.pop() else {
+            break;
+        };
+        let done = b.top.len() >= limit || !b.skipped;
+        best = Some(b);
+        if done {
+            break;
         }
     }
-    Ok(b.top.into_sorted().into_iter().map(|h| h.1).collect())
+    Ok(best.map_or(vec![], |b| {
+        b.top.into_sorted().into_iter().map(|h| h.1).collect()
+    }))
 }

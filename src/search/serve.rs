@@ -134,13 +134,7 @@ impl SearchIndex {
                 },
                 &mut analyzer,
             ) {
-                Some(query) => exec::rank_mixed(
-                    &searcher,
-                    &*query,
-                    limit,
-                    &self.shared,
-                    self.config.broad_query_docs,
-                )?,
+                Some(query) => exec::rank_mixed(&searcher, &*query, limit, &self.shared)?,
                 None => vec![],
             },
         };

@@ -12,6 +12,25 @@
 pub const TIERED_MIN_DOCS: usize = 50_000;
 /// Share of a tiered segment's documents in its top tier.
 pub const TOP_TIER_SHARE: f64 = 0.1;
+/// Suggestions need no totals and favour popular completions: their tier is narrower.
+pub const SUGGEST_TIER_SHARE: f64 = 0.01;
+
+/// A segment's top documents by static rank: the lowest rank in, and (for a segment built best
+/// first) the doc id ranges they occupy.
+pub struct Tier {
+    pub cut: f32,
+    pub ranges: Option<Vec<(u32, u32)>>,
+}
+
+impl Tier {
+    pub fn of(rank: &[f32], share: f64) -> Option<Tier> {
+        let cut = top_tier_cut(rank, share)?;
+        Some(Tier {
+            cut,
+            ranges: tier_ranges(rank, cut),
+        })
+    }
+}
 
 /// A bulk-built segment's top tier is a few doc id ranges (see `ranked_bulk.rs`); more than this
 /// many and the segment is treated as unordered (its tier found document by document).
@@ -42,14 +61,31 @@ pub fn tier_ranges(rank: &[f32], cut: f32) -> Option<Vec<(u32, u32)>> {
 }
 
 /// The lowest static rank of the top tier, or None when the segment is too small to be tiered.
-pub fn top_tier_cut(rank: &[f32]) -> Option<f32> {
+///
+/// Static ranks take few distinct values (101 popularities × 4 kind weights), so the cut is found
+/// from their counts, without copying the segment's ranks.
+pub fn top_tier_cut(rank: &[f32], share: f64) -> Option<f32> {
     if rank.len() < TIERED_MIN_DOCS {
         return None;
     }
-    let mut sorted = rank.to_vec();
-    let k = ((rank.len() as f64 * TOP_TIER_SHARE) as usize).clamp(1, sorted.len());
-    let (_, cut, _) = sorted.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
-    Some(*cut)
+    let mut counts: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+    for r in rank {
+        *counts.entry(r.to_bits()).or_default() += 1;
+    }
+    let mut values: Vec<(f32, usize)> = counts
+        .into_iter()
+        .map(|(bits, n)| (f32::from_bits(bits), n))
+        .collect();
+    values.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let k = ((rank.len() as f64 * share) as usize).max(1);
+    let mut taken = 0;
+    for (value, n) in &values {
+        taken += n;
+        if taken >= k {
+            return Some(*value);
+        }
+    }
+    values.last().map(|v| v.0)
 }
 
 #[cfg(test)]
@@ -58,10 +94,10 @@ mod tests {
 
     #[test]
     fn top_tier_holds_the_best_share_and_small_segments_are_not_tiered() {
-        assert!(top_tier_cut(&[1.0; 100]).is_none());
+        assert!(top_tier_cut(&[1.0; 100], TOP_TIER_SHARE).is_none());
         let n = TIERED_MIN_DOCS * 2;
         let rank: Vec<f32> = (0..n).map(|i| 1.0 + (i % 1000) as f32 / 1000.0).collect();
-        let cut = top_tier_cut(&rank).unwrap();
+        let cut = top_tier_cut(&rank, TOP_TIER_SHARE).unwrap();
         let share = rank.iter().filter(|r| **r >= cut).count() as f64 / n as f64;
         assert!((0.09..=0.11).contains(&share), "{share}");
         assert!((cut - 1.9).abs() < 0.01, "{cut}");
