@@ -13,8 +13,9 @@ use super::tier::Tier;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::sync::Arc;
-use tantivy::query::{EnableScoring, Query};
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, TERMINATED};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term, TERMINATED};
 
 /// One type's page of ranked documents and its match count.
 pub struct Found {
@@ -226,7 +227,22 @@ pub fn rank_pages(
     for (kind, b) in kinds.iter().zip(buckets) {
         // The tier could not fill this page: rank (and count) all of this kind's matches.
         let b = if b.top.len() < keep && b.skipped {
-            let mut again = pass(searcher, query, &[*kind], keep, shared, None)?;
+            // Restricted to the kind, so that the intersection can be led by the kind's
+            // postings when they are rarer than the query's.
+            let of_kind = BooleanQuery::new(vec![
+                (Occur::Must, query.box_clone()),
+                (
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(shared.fields.kind, kind.as_str()),
+                            IndexRecordOption::Basic,
+                        )),
+                        0.0,
+                    )),
+                ),
+            ]);
+            let mut again = pass(searcher, &of_kind, &[*kind], keep, shared, None)?;
             again.pop().unwrap_or(b)
         } else {
             b
