@@ -14,7 +14,7 @@ use tantivy::query::{
     TermQuery, TermSetQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, Term};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 /// Expansions kept as their own postings lists (the most frequent ones); the rest form a bitset.
 const SKIPPABLE_EXPANSIONS: usize = 3;
@@ -62,33 +62,49 @@ impl Expander<'_> {
     }
 
     /// Matches documents having any expansion of `word` in `field` (wrap it in a constant
-    /// score). The most frequent expansions are kept as postings lists, which an intersection
-    /// skips through; the rest, usually many rare terms, are merged into one bitset up front, so
-    /// that skipping never has to advance dozens of lists.
+    /// score), for a word that an intersection seeks through (see `SparseUnion`).
     pub fn query(&self, field: Field, word: &str, distance: u8) -> Box<dyn Query> {
-        let mut terms = self.expansions(field, word, distance);
-        if terms.is_empty() {
-            return Box::new(EmptyQuery);
+        match self.parts(field, word, distance) {
+            parts if parts.is_empty() => Box::new(EmptyQuery),
+            parts => Box::new(SparseUnion(parts)),
         }
+    }
+
+    /// The same, as tantivy's buffered union, for a clause that is walked densely (the prefix
+    /// being typed leads a suggestion's intersection).
+    pub fn query_dense(&self, field: Field, word: &str, distance: u8) -> Box<dyn Query> {
+        match self.parts(field, word, distance) {
+            parts if parts.is_empty() => Box::new(EmptyQuery),
+            parts => Box::new(BooleanQuery::new(
+                parts.into_iter().map(|q| (Occur::Should, q)).collect(),
+            )),
+        }
+    }
+
+    /// The most frequent expansions as their own postings lists, which an intersection skips
+    /// through; the rest, usually many rare terms, merged into one bitset up front, so that
+    /// skipping never has to advance dozens of lists.
+    fn parts(&self, field: Field, word: &str, distance: u8) -> Vec<Box<dyn Query>> {
+        let mut terms = self.expansions(field, word, distance);
         terms.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let split = terms.len().min(SKIPPABLE_EXPANSIONS);
-        let mut any: Vec<(Occur, Box<dyn Query>)> = terms[..split]
+        let mut parts: Vec<Box<dyn Query>> = terms[..split]
             .iter()
             .map(|(t, _)| {
                 let q: Box<dyn Query> = Box::new(TermQuery::new(
                     Term::from_field_text(field, t),
                     IndexRecordOption::Basic,
                 ));
-                (Occur::Should, q)
+                q
             })
             .collect();
         if split < terms.len() {
             let rest = terms[split..]
                 .iter()
                 .map(|(t, _)| Term::from_field_text(field, t));
-            any.push((Occur::Should, Box::new(TermSetQuery::new(rest))));
+            parts.push(Box::new(TermSetQuery::new(rest)));
         }
-        Box::new(BooleanQuery::new(any))
+        parts
     }
 }
 
@@ -148,5 +164,185 @@ impl Weight for ConstMatchWeight {
 
     fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
         self.inner.count(reader)
+    }
+}
+
+/// A union of a few docsets that seeks each of them instead of buffering: tantivy's union fills
+/// a 4,096-document window on every jump, decoding thousands of postings of a common word when a
+/// rarer clause leads the intersection, where a seek through the skip list decodes one block.
+#[derive(Debug)]
+pub struct SparseUnion(pub Vec<Box<dyn Query>>);
+
+impl Clone for SparseUnion {
+    fn clone(&self) -> Self {
+        SparseUnion(self.0.iter().map(|q| q.box_clone()).collect())
+    }
+}
+
+impl Query for SparseUnion {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let unscored = EnableScoring::disabled_from_schema(enable_scoring.schema());
+        Ok(Box::new(SparseUnionWeight(
+            self.0
+                .iter()
+                .map(|q| q.weight(unscored))
+                .collect::<tantivy::Result<_>>()?,
+        )))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for q in &self.0 {
+            q.query_terms(visitor);
+        }
+    }
+}
+
+struct SparseUnionWeight(Vec<Box<dyn Weight>>);
+
+impl Weight for SparseUnionWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let parts = self
+            .0
+            .iter()
+            .map(|w| w.scorer(reader, boost))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let mut union = SparseUnionScorer { parts, doc: 0 };
+        union.doc = union.min_doc();
+        Ok(Box::new(union))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) == doc {
+            Ok(Explanation::new("any of the terms", 0.0))
+        } else {
+            Err(tantivy::TantivyError::InvalidArgument(
+                "the document does not match".into(),
+            ))
+        }
+    }
+}
+
+struct SparseUnionScorer {
+    parts: Vec<Box<dyn Scorer>>,
+    doc: DocId,
+}
+
+impl SparseUnionScorer {
+    fn min_doc(&self) -> DocId {
+        self.parts
+            .iter()
+            .map(|p| p.doc())
+            .min()
+            .unwrap_or(TERMINATED)
+    }
+}
+
+impl DocSet for SparseUnionScorer {
+    fn advance(&mut self) -> DocId {
+        let current = self.doc;
+        for p in &mut self.parts {
+            if p.doc() == current {
+                p.advance();
+            }
+        }
+        self.doc = self.min_doc();
+        self.doc
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc >= target {
+            return self.doc;
+        }
+        for p in &mut self.parts {
+            if p.doc() < target {
+                p.seek(target);
+            }
+        }
+        self.doc = self.min_doc();
+        self.doc
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.parts
+            .iter()
+            .map(|p| p.size_hint())
+            .fold(0u32, u32::saturating_add)
+    }
+}
+
+impl Scorer for SparseUnionScorer {
+    fn score(&mut self) -> Score {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::DocSetCollector;
+    use tantivy::schema::{Schema, TEXT};
+    use tantivy::{doc, Index};
+
+    /// The sparse union matches exactly what tantivy's union matches, alone and when an
+    /// intersection leads it by seeks.
+    #[test]
+    fn sparse_union_matches_like_a_buffered_union() {
+        let mut b = Schema::builder();
+        let t = b.add_text_field("t", TEXT);
+        let index = Index::create_in_ram(b.build());
+        let mut w: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        for i in 0..20_000u32 {
+            let mut words = vec!["x"];
+            if i % 2 == 0 {
+                words.push("common");
+            }
+            if i % 97 == 0 {
+                words.push("rare");
+            }
+            if i % 1001 == 0 {
+                words.push("rarer");
+            }
+            if i % 13 == 0 {
+                words.push("lead");
+            }
+            w.add_document(doc!(t => words.join(" "))).unwrap();
+        }
+        w.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let term = |s: &str| Term::from_field_text(t, s);
+        let term_q = |s: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(term(s), IndexRecordOption::Basic))
+        };
+        let sparse = || -> Box<dyn Query> {
+            Box::new(SparseUnion(vec![
+                term_q("common"),
+                term_q("rare"),
+                Box::new(TermSetQuery::new(vec![term("rarer")])),
+            ]))
+        };
+        let buffered = || -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                ["common", "rare", "rarer"]
+                    .iter()
+                    .map(|s| (Occur::Should, term_q(s)))
+                    .collect(),
+            ))
+        };
+        let docs = |q: &dyn Query| searcher.search(q, &DocSetCollector).unwrap();
+        assert_eq!(docs(&*sparse()), docs(&*buffered()));
+        let led = |u: Box<dyn Query>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, term_q("lead")),
+                (Occur::Must, u),
+            ]))
+        };
+        let got = docs(&*led(sparse()));
+        assert_eq!(got, docs(&*led(buffered())));
+        assert!(!got.is_empty());
     }
 }

@@ -58,7 +58,7 @@ pub fn build(
             any.push((
                 Occur::Should,
                 Box::new(ConstMatch {
-                    inner: expander.query(f.name_edge, &prefix, d),
+                    inner: expander.query_dense(f.name_edge, &prefix, d),
                     score: 1.0,
                 }),
             ));
