@@ -147,10 +147,7 @@ impl Tables {
         let (rank, kinds) = static_ranks(seg, overlay);
         Ok(SegmentTables {
             overlay_version,
-            tiers: [
-                Tier::of(&rank, TOP_TIER_SHARE),
-                Tier::of(&rank, SUGGEST_TIER_SHARE),
-            ],
+            tiers: Tier::of_shares(&rank, [TOP_TIER_SHARE, SUGGEST_TIER_SHARE]),
             rank,
             kinds,
             prefixes: Mutex::new(HashMap::new()),

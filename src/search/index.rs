@@ -8,7 +8,6 @@ use super::ranking::PopularityOverlay;
 use super::schema::{doc_key, key_hash, register_tokenizers, to_tantivy, Fields, Kind, SearchDoc};
 use parking_lot::RwLock;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,8 +29,6 @@ pub struct Live {
 pub struct Shared {
     pub fields: Fields,
     pub live: RwLock<Arc<Live>>,
-    /// Bumped after every reload or swap; caches key on it.
-    pub generation: AtomicU64,
     pub overlay: PopularityOverlay,
     /// Autocomplete ranking tables of the live segments.
     pub tables: Tables,
@@ -55,6 +52,8 @@ pub enum Op {
     Delete(Vec<(Kind, String)>),
     /// Answered once everything sent before it is committed and searchable.
     Flush(tokio::sync::oneshot::Sender<()>),
+    /// Popularity changed: rebuild the ranking tables here rather than in the next search.
+    Warm,
     /// A rebuild started: remember changes from now on so they can be replayed on the new index.
     BeginRebuild,
     AbortRebuild,
@@ -202,6 +201,7 @@ pub fn writer_loop(
                     pending = Some(Instant::now() - interval);
                 }
             }
+            Ok(Op::Warm) => shared.warm(),
             Ok(Op::BeginRebuild) => replay = Some(Vec::new()),
             Ok(Op::AbortRebuild) => replay = None,
             Ok(Op::Adopt { dir, done }) => {
@@ -276,7 +276,6 @@ fn commit(shared: &Shared, writer: &mut IndexWriter) {
     if let Err(e) = shared.live().reader.reload() {
         tracing::error!(error = %e, "search: reader reload failed");
     }
-    shared.generation.fetch_add(1, Ordering::AcqRel);
     shared.warm();
     if let Err(e) = shared.overlay.persist() {
         tracing::warn!(error = %e, "search: cannot persist popularity overlay");
@@ -318,7 +317,6 @@ fn adopt(
         });
         old
     };
-    shared.generation.fetch_add(1, Ordering::AcqRel);
     shared.warm();
     write_current(&shared.root, &dir_name(dir))?;
     let old_writer = std::mem::replace(writer, new_writer);

@@ -34,7 +34,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -149,7 +149,6 @@ impl SearchIndex {
                 reader,
                 dir,
             })),
-            generation: AtomicU64::new(0),
             overlay,
             tables: complete::Tables::new(&fields_for_tables, config.max_limit),
             root: root.to_path_buf(),
@@ -303,6 +302,8 @@ impl SearchIndex {
             .map(|(id, p)| (schema::key_hash(&schema::doc_key(kind, id)), *p))
             .collect();
         self.shared.overlay.set(&hashed);
+        // Best effort: when the queue is full, the next search rebuilds what it needs.
+        let _ = self.tx.try_send(Op::Warm);
     }
 
     /// Resolves once everything sent before is committed and searchable.

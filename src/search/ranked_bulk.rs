@@ -18,7 +18,6 @@ pub struct RankedBulk {
     dir: PathBuf,
     /// Keyed by (kind code, popularity); one JSON document per line.
     spills: BTreeMap<(u64, u32), BufWriter<File>>,
-    count: u64,
 }
 
 impl RankedBulk {
@@ -29,7 +28,6 @@ impl RankedBulk {
         Ok(RankedBulk {
             dir: dir.to_path_buf(),
             spills: BTreeMap::new(),
-            count: 0,
         })
     }
 
@@ -46,16 +44,7 @@ impl RankedBulk {
         };
         serde_json::to_writer(&mut *file, doc)?;
         file.write_all(b"\n")?;
-        self.count += 1;
         Ok(())
-    }
-
-    pub fn len(&self) -> u64 {
-        self.count
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
     }
 
     /// Adds every document to `writer`, highest static rank first; returns how many.

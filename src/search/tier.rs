@@ -23,11 +23,15 @@ pub struct Tier {
 }
 
 impl Tier {
-    pub fn of(rank: &[f32], share: f64) -> Option<Tier> {
-        let cut = top_tier_cut(rank, share)?;
-        Some(Tier {
-            cut,
-            ranges: tier_ranges(rank, cut),
+    /// The tiers of `shares` (one per share, in order), from one count of the ranks.
+    pub fn of_shares<const N: usize>(rank: &[f32], shares: [f64; N]) -> [Option<Tier>; N] {
+        let counts = (rank.len() >= TIERED_MIN_DOCS).then(|| rank_counts(rank));
+        shares.map(|share| {
+            let cut = cut_of(counts.as_deref()?, rank.len(), share)?;
+            Some(Tier {
+                cut,
+                ranges: tier_ranges(rank, cut),
+            })
         })
     }
 }
@@ -60,14 +64,10 @@ pub fn tier_ranges(rank: &[f32], cut: f32) -> Option<Vec<(u32, u32)>> {
     (ranges.len() <= MAX_TIER_RANGES).then_some(ranges)
 }
 
-/// The lowest static rank of the top tier, or None when the segment is too small to be tiered.
-///
-/// Static ranks take few distinct values (101 popularities × 4 kind weights), so the cut is found
-/// from their counts, without copying the segment's ranks.
-pub fn top_tier_cut(rank: &[f32], share: f64) -> Option<f32> {
-    if rank.len() < TIERED_MIN_DOCS {
-        return None;
-    }
+/// Each distinct static rank with its number of documents, best first. Static ranks take few
+/// distinct values (101 popularities × 4 kind weights), so cuts are found from these counts
+/// without copying or sorting the segment's ranks.
+fn rank_counts(rank: &[f32]) -> Vec<(f32, usize)> {
     let mut counts: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
     for r in rank {
         *counts.entry(r.to_bits()).or_default() += 1;
@@ -77,20 +77,30 @@ pub fn top_tier_cut(rank: &[f32], share: f64) -> Option<f32> {
         .map(|(bits, n)| (f32::from_bits(bits), n))
         .collect();
     values.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let k = ((rank.len() as f64 * share) as usize).max(1);
+    values
+}
+
+/// The lowest rank among the best `share` of `docs` documents.
+fn cut_of(counts: &[(f32, usize)], docs: usize, share: f64) -> Option<f32> {
+    let k = ((docs as f64 * share) as usize).max(1);
     let mut taken = 0;
-    for (value, n) in &values {
+    for (value, n) in counts {
         taken += n;
         if taken >= k {
             return Some(*value);
         }
     }
-    values.last().map(|v| v.0)
+    counts.last().map(|v| v.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn top_tier_cut(rank: &[f32], share: f64) -> Option<f32> {
+        let [tier] = Tier::of_shares(rank, [share]);
+        tier.map(|t| t.cut)
+    }
 
     #[test]
     fn top_tier_holds_the_best_share_and_small_segments_are_not_tiered() {
@@ -101,6 +111,13 @@ mod tests {
         let share = rank.iter().filter(|r| **r >= cut).count() as f64 / n as f64;
         assert!((0.09..=0.11).contains(&share), "{share}");
         assert!((cut - 1.9).abs() < 0.01, "{cut}");
+        // Both tiers from one count of the ranks: the narrower one is a subset.
+        let [wide, narrow] = Tier::of_shares(&rank, [TOP_TIER_SHARE, SUGGEST_TIER_SHARE]);
+        let (wide, narrow) = (wide.unwrap(), narrow.unwrap());
+        assert_eq!(wide.cut, cut);
+        assert!(narrow.cut >= wide.cut);
+        let narrow_share = rank.iter().filter(|r| **r >= narrow.cut).count() as f64 / n as f64;
+        assert!((0.009..=0.011).contains(&narrow_share), "{narrow_share}");
         // Unordered: the tier is scattered.
         assert!(tier_ranges(&rank, cut).is_none());
         // Ordered best first (two sorted runs, as two indexing threads leave them).
