@@ -13,7 +13,9 @@ use super::tier::Tier;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::sync::Arc;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, Scorer, TermQuery,
+};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term, TERMINATED};
 
@@ -98,6 +100,12 @@ impl Bucket {
     }
 }
 
+/// The scorer's current document, scored as text relevance × static rank.
+fn hit(scorer: &mut dyn Scorer, tables: &SegmentTables, ord: usize, doc: DocId) -> Hit {
+    let score = scorer.score() * tables.rank(doc);
+    Hit(score, DocAddress::new(ord as u32, doc))
+}
+
 /// Routes a document to its bucket.
 fn slot(tables: &SegmentTables, kinds: &[Kind], doc: DocId) -> Option<usize> {
     if kinds.is_empty() {
@@ -149,8 +157,7 @@ fn pass(
                 if is_alive(doc) {
                     if let Some(b) = slot(&tables, kinds, doc).and_then(|i| buckets.get_mut(i)) {
                         b.count += 1;
-                        let score = scorer.score() * tables.rank(doc);
-                        b.top.push(Hit(score, DocAddress::new(ord as u32, doc)));
+                        b.top.push(hit(&mut *scorer, &tables, ord, doc));
                     }
                     seen += 1;
                 }
@@ -174,8 +181,7 @@ fn pass(
                     if is_alive(doc) {
                         if let Some(b) = slot(&tables, kinds, doc).and_then(|i| buckets.get_mut(i))
                         {
-                            let score = scorer.score() * tables.rank(doc);
-                            b.top.push(Hit(score, DocAddress::new(ord as u32, doc)));
+                            b.top.push(hit(&mut *scorer, &tables, ord, doc));
                         }
                     }
                     doc = scorer.advance();
@@ -189,10 +195,8 @@ fn pass(
             if is_alive(doc) {
                 if let Some(b) = slot(&tables, kinds, doc).and_then(|i| buckets.get_mut(i)) {
                     b.count += 1;
-                    let rank = tables.rank(doc);
-                    if rank >= tier_cut {
-                        let score = scorer.score() * rank;
-                        b.top.push(Hit(score, DocAddress::new(ord as u32, doc)));
+                    if tables.rank(doc) >= tier_cut {
+                        b.top.push(hit(&mut *scorer, &tables, ord, doc));
                     } else {
                         b.skipped = true;
                     }
