@@ -34,9 +34,12 @@ impl SimDevice {
         Duration::from_micros(self.rng.gen_range(0..50_000))
     }
 
-    /// The estimate docs/group-listening.md recommends: `samples` NTP round trips; of the
-    /// quarter with the smallest round trips, the median offset. Returns (offset, mean rtt of
-    /// those) with server_clock ≈ device_clock + offset.
+    /// The estimate docs/group-listening.md recommends: `samples` NTP round trips, each of
+    /// which bounds the offset from both sides (`t2 - t3 <= offset <= t1 - t0`, since neither
+    /// network leg can be negative); the estimate is the middle of the tightest interval, and
+    /// its half-width bounds the error. Falls back to the median offset of the quarter with the
+    /// smallest round trips if the bounds cross (a clock stepped mid-measurement). Returns
+    /// (offset, half-width of the interval) with server_clock ≈ device_clock + offset.
     ///
     /// The simulated network delays are applied to the device's own timestamps rather than by
     /// sleeping: the request is stamped as sent `out` ms before it really leaves, and the reply
@@ -44,6 +47,7 @@ impl SimDevice {
     /// network observes, without the test machine's timer slack adding its own noise.
     async fn estimate_offset(&mut self, samples: usize) -> (f64, f64) {
         let mut taken: Vec<(f64, f64)> = Vec::new(); // (rtt, offset)
+        let (mut lower, mut upper) = (f64::MIN, f64::MAX);
         for _ in 0..samples {
             let out = self.delay().as_secs_f64() * 1000.0;
             let t0 = self.clock() - out;
@@ -58,18 +62,19 @@ impl SimDevice {
             let rtt = (t3 - t0) - (t2 - t1);
             let offset = ((t1 - t0) + (t2 - t3)) / 2.0;
             taken.push((rtt, offset));
+            lower = lower.max(t2 - t3);
+            upper = upper.min(t1 - t0);
             // Spaced to stay within the connection rate limit (20 messages/s by default).
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if lower <= upper {
+            return ((lower + upper) / 2.0, (upper - lower) / 2.0);
         }
         taken.sort_by(|a, b| a.0.total_cmp(&b.0));
         let best = &taken[..(samples / 4).max(1)];
         let mut offsets: Vec<f64> = best.iter().map(|s| s.1).collect();
         offsets.sort_by(f64::total_cmp);
-        let n = best.len() as f64;
-        (
-            offsets[offsets.len() / 2],
-            best.iter().map(|s| s.0).sum::<f64>() / n,
-        )
+        (offsets[offsets.len() / 2], best[0].0 / 2.0)
     }
 }
 
@@ -119,11 +124,15 @@ async fn ten_devices_start_within_10ms() {
     for t in tasks {
         devices.push(t.await.unwrap());
     }
-    for (d, (offset, rtt)) in &devices {
+    for (d, (offset, bound)) in &devices {
         let err = offset + d.clock_offset_ms;
         eprintln!(
-            "device offset {:+.1} ms: estimate error {err:+.2} ms, best rtt {rtt:.1} ms",
+            "device offset {:+.1} ms: estimate error {err:+.2} ms, error bound ±{bound:.2} ms",
             d.clock_offset_ms
+        );
+        assert!(
+            err.abs() <= bound + 1.0,
+            "estimate error {err:.2} ms outside its bound ±{bound:.2} ms (seed {seed})"
         );
     }
     // The host starts playback; each device receives the state after its own network delay

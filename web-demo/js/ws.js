@@ -1,6 +1,6 @@
 // The WebSocket protocol client: hello/welcome, requests with ids answered by ack/error,
 // reconnect with exponential backoff and full jitter, and the server clock estimated NTP-style
-// from `time_sync` (the sample with the smallest round trip wins).
+// from `time_sync` (the middle of the interval every sample bounds the offset to).
 
 /** Monotonic local clock in epoch ms (immune to wall-clock jumps while the page lives). */
 export const localNow = () => performance.timeOrigin + performance.now();
@@ -198,7 +198,11 @@ export class Socket {
     if (this.isOpen) this.ws.send(JSON.stringify({ ...fields, type }));
   }
 
-  /** Several time_sync round trips; the offset of the best (lowest-RTT) recent sample wins. */
+  /**
+   * Several time_sync round trips. Each bounds the offset (t2 − t3 ≤ offset ≤ t1 − t0, since no
+   * network leg takes negative time); the estimate is the middle of the intersection over the
+   * recent samples, or the lowest-RTT sample's offset if the bounds cross.
+   */
   async syncBurst() {
     for (let i = 0; i < SYNC_SAMPLES && this.isOpen; i++) {
       const t0 = localNow();
@@ -215,10 +219,12 @@ export class Socket {
       if (!Number.isFinite(t1)) continue;
       const rtt = t3 - t0 - (t2 - t1);
       const offset = (t1 - t0 + (t2 - t3)) / 2;
-      this.samples.push({ rtt, offset, at: t3 });
+      this.samples.push({ rtt, offset, lower: t2 - t3, upper: t1 - t0 });
       if (this.samples.length > SYNC_KEEP) this.samples.shift();
       const best = this.samples.reduce((a, b) => (b.rtt < a.rtt ? b : a));
-      this.offset = best.offset;
+      const lower = Math.max(...this.samples.map((s) => s.lower));
+      const upper = Math.min(...this.samples.map((s) => s.upper));
+      this.offset = lower <= upper ? (lower + upper) / 2 : best.offset;
       this.rtt = best.rtt;
       this.synced = true;
       this.emit('clock', { offset: this.offset, rtt: this.rtt });
