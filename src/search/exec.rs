@@ -71,6 +71,12 @@ impl Top {
     fn len(&self) -> usize {
         self.heap.len()
     }
+    /// The score a hit must beat once the page is full.
+    fn floor(&self) -> Option<Score> {
+        (self.heap.len() >= self.size)
+            .then(|| self.heap.peek().map(|Reverse(min)| min.0))
+            .flatten()
+    }
     /// Best first.
     fn into_sorted(self) -> Vec<Hit> {
         let mut v: Vec<Hit> = self.heap.into_iter().map(|Reverse(h)| h).collect();
@@ -100,10 +106,41 @@ impl Bucket {
     }
 }
 
-/// The scorer's current document, scored as text relevance × static rank.
-fn hit(scorer: &mut dyn Scorer, tables: &SegmentTables, ord: usize, doc: DocId) -> Hit {
-    let score = scorer.score() * tables.rank(doc);
-    Hit(score, DocAddress::new(ord as u32, doc))
+/// Relative slack on the text score bound: tantivy sums a document's clauses in its own order,
+/// which may round differently from the bound's sum.
+const BOUND_SLACK: Score = 1.0 + 1e-3;
+
+#[cfg(test)]
+thread_local! {
+    /// Documents this thread left unscored by the bound, for the tests to see that it prunes.
+    pub static PRUNED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Offers the scorer's current document to `top`, scored as text relevance × static rank. With
+/// `max_text` (an upper bound of the text score, see `bound.rs`), a document whose static rank
+/// cannot lift it above a full page's worst hit is not scored at all.
+fn offer(
+    top: &mut Top,
+    scorer: &mut dyn Scorer,
+    tables: &SegmentTables,
+    max_text: Option<Score>,
+    ord: usize,
+    doc: DocId,
+) {
+    let rank = tables.rank(doc);
+    if let (Some(bound), Some(floor)) = (max_text, top.floor()) {
+        if rank * bound * BOUND_SLACK < floor {
+            #[cfg(test)]
+            PRUNED.with(|n| n.set(n.get() + 1));
+            return;
+        }
+    }
+    let text = scorer.score();
+    debug_assert!(
+        max_text.is_none_or(|bound| text <= bound * BOUND_SLACK),
+        "text score {text} above its bound {max_text:?}"
+    );
+    top.push(Hit(text * rank, DocAddress::new(ord as u32, doc)));
 }
 
 /// Routes a document to its bucket.
@@ -118,7 +155,9 @@ fn slot(tables: &SegmentTables, kinds: &[Kind], doc: DocId) -> Option<usize> {
 /// Scores and counts `query`'s matches into one bucket per entry of `kinds` (an empty `kinds`
 /// means one bucket for every kind). `broad_above`: in a tiered segment where the query may match
 /// more documents than this, only the top tier is scored, and in a segment built best first
-/// counting stops there too, so that only the tier's doc id ranges are visited.
+/// counting stops there too, so that only the tier's doc id ranges are visited. `max_text`: an
+/// upper bound of the query's text score, which lets a full page skip scoring hopeless documents.
+#[allow(clippy::too_many_arguments)]
 fn pass(
     searcher: &Searcher,
     query: &dyn Query,
@@ -126,6 +165,7 @@ fn pass(
     keep: usize,
     shared: &Arc<Shared>,
     broad_above: Option<(u64, TierKind)>,
+    max_text: Option<Score>,
 ) -> tantivy::Result<Vec<Bucket>> {
     let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
     let mut buckets: Vec<Bucket> = (0..kinds.len().max(1)).map(|_| Bucket::new(keep)).collect();
@@ -157,7 +197,7 @@ fn pass(
                 if is_alive(doc) {
                     if let Some(b) = slot(&tables, kinds, doc).and_then(|i| buckets.get_mut(i)) {
                         b.count += 1;
-                        b.top.push(hit(&mut *scorer, &tables, ord, doc));
+                        offer(&mut b.top, &mut *scorer, &tables, max_text, ord, doc);
                     }
                     seen += 1;
                 }
@@ -181,7 +221,7 @@ fn pass(
                     if is_alive(doc) {
                         if let Some(b) = slot(&tables, kinds, doc).and_then(|i| buckets.get_mut(i))
                         {
-                            b.top.push(hit(&mut *scorer, &tables, ord, doc));
+                            offer(&mut b.top, &mut *scorer, &tables, max_text, ord, doc);
                         }
                     }
                     doc = scorer.advance();
@@ -196,7 +236,7 @@ fn pass(
                 if let Some(b) = slot(&tables, kinds, doc).and_then(|i| buckets.get_mut(i)) {
                     b.count += 1;
                     if tables.rank(doc) >= tier_cut {
-                        b.top.push(hit(&mut *scorer, &tables, ord, doc));
+                        offer(&mut b.top, &mut *scorer, &tables, max_text, ord, doc);
                     } else {
                         b.skipped = true;
                     }
@@ -209,6 +249,8 @@ fn pass(
 }
 
 /// Ranks one page per kind of `query`'s matches; `query` must already be restricted to `kinds`.
+/// `max_text`: an upper bound of the query's text score (`bound::max_text_score`), if known.
+#[allow(clippy::too_many_arguments)]
 pub fn rank_pages(
     searcher: &Searcher,
     query: &dyn Query,
@@ -217,6 +259,7 @@ pub fn rank_pages(
     offset: usize,
     shared: &Arc<Shared>,
     broad_above: u64,
+    max_text: Option<Score>,
 ) -> tantivy::Result<Vec<Found>> {
     let keep = offset + limit;
     let buckets = pass(
@@ -226,6 +269,7 @@ pub fn rank_pages(
         keep,
         shared,
         Some((broad_above, TierKind::Search)),
+        max_text,
     )?;
     let mut out = Vec::with_capacity(kinds.len());
     for (kind, b) in kinds.iter().zip(buckets) {
@@ -246,7 +290,7 @@ pub fn rank_pages(
                     )),
                 ),
             ]);
-            let mut again = pass(searcher, &of_kind, &[*kind], keep, shared, None)?;
+            let mut again = pass(searcher, &of_kind, &[*kind], keep, shared, None, max_text)?;
             again.pop().unwrap_or(b)
         } else {
             b
@@ -287,7 +331,7 @@ pub fn rank_mixed(
     ];
     let mut best = None;
     for broad in attempts {
-        let Some(b) = pass(searcher, query, &[], limit, shared, broad)?.pop() else {
+        let Some(b) = pass(searcher, query, &[], limit, shared, broad, None)?.pop() else {
             break;
         };
         let done = b.top.len() >= limit || !b.skipped;

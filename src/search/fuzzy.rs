@@ -6,12 +6,13 @@
 //! documents even when another word of the query is rare; a union of term postings instead lets
 //! the conjunction skip ahead through them.
 
+use super::any_term::AnyTerm;
 use super::complete::{dfa, DfaAutomaton};
 use levenshtein_automata::Distance;
 use std::collections::HashMap;
 use tantivy::query::{
     BooleanQuery, ConstScorer, EmptyQuery, EnableScoring, Explanation, Occur, Query, Scorer,
-    TermQuery, TermSetQuery, Weight,
+    TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
@@ -82,7 +83,7 @@ impl Expander<'_> {
     }
 
     /// The most frequent expansions as their own postings lists, which an intersection skips
-    /// through; the rest, usually many rare terms, merged into one bitset up front, so that
+    /// through; the rest, usually many rare terms, merged into one sorted list up front, so that
     /// skipping never has to advance dozens of lists.
     fn parts(&self, field: Field, word: &str, distance: u8) -> Vec<Box<dyn Query>> {
         let mut terms = self.expansions(field, word, distance);
@@ -101,8 +102,9 @@ impl Expander<'_> {
         if split < terms.len() {
             let rest = terms[split..]
                 .iter()
-                .map(|(t, _)| Term::from_field_text(field, t));
-            parts.push(Box::new(TermSetQuery::new(rest)));
+                .map(|(t, _)| Term::from_field_text(field, t))
+                .collect();
+            parts.push(Box::new(AnyTerm::new(field, rest)));
         }
         parts
     }
@@ -321,8 +323,8 @@ mod tests {
         let sparse = || -> Box<dyn Query> {
             Box::new(SparseUnion(vec![
                 term_q("common"),
-                term_q("rare"),
-                Box::new(TermSetQuery::new(vec![term("rarer")])),
+                // Few matches: a sorted list.
+                Box::new(AnyTerm::new(t, vec![term("rare"), term("rarer")])),
             ]))
         };
         let buffered = || -> Box<dyn Query> {
@@ -344,5 +346,23 @@ mod tests {
         let got = docs(&*led(sparse()));
         assert_eq!(got, docs(&*led(buffered())));
         assert!(!got.is_empty());
+        // Many matches (half the segment): a bitset, alone and led by a rarer clause.
+        let many = || -> Box<dyn Query> {
+            Box::new(AnyTerm::new(
+                t,
+                vec![term("common"), term("rarer"), term("none")],
+            ))
+        };
+        let union_of = |words: &[&str]| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                words.iter().map(|s| (Occur::Should, term_q(s))).collect(),
+            ))
+        };
+        assert_eq!(docs(&*many()), docs(&*union_of(&["common", "rarer"])));
+        assert_eq!(docs(&*many()).len(), 10_000 + 10);
+        assert_eq!(
+            docs(&*led(many())),
+            docs(&*led(union_of(&["common", "rarer"])))
+        );
     }
 }

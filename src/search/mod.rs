@@ -3,6 +3,8 @@
 //! workers), upserts from catalog importers and the playlist owner, popularity updates, and
 //! whole-index rebuilds into a new generation directory that is swapped in atomically.
 
+mod any_term;
+mod bound;
 pub mod build;
 pub mod complete;
 #[cfg(test)]

@@ -3,16 +3,27 @@
 //! match some field within Elasticsearch-style AUTO fuzziness, and an exact match of the word adds
 //! a larger boost than any typo match can earn.
 
+use super::any_term::AnyTerm;
 use super::fuzzy::{ConstMatch, Expander};
 use super::schema::{fold_words, Fields, Kind};
 use std::ops::Bound;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery, TermSetQuery,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::Term;
+
+/// Score constants, shared with the score bound in `bound.rs`.
+pub(super) const FUZZY_MATCH: f32 = 0.5;
+pub(super) const EXACT_BONUS: f32 = 2.0;
+pub(super) const NAME_BOOST: f32 = 3.0;
+pub(super) const ARTIST_BOOST: f32 = 2.0;
+pub(super) const ALBUM_BOOST: f32 = 1.0;
+/// What a matching year range, `tag:new`, or any document at all (so that filter-only queries
+/// rank by popularity) adds.
+pub(super) const CONST_MATCH: f32 = 1.0;
 
 pub const FILTERS: &str = "artist:, album:, track:, genre:, year:, isrc:, tag:";
 /// `tag:new` means released within this many days.
@@ -232,7 +243,7 @@ pub fn fuzzy_q(x: &Expander, field: Field, t: &str) -> Box<dyn Query> {
     };
     Box::new(ConstMatch {
         inner: q,
-        score: 0.5,
+        score: FUZZY_MATCH,
     })
 }
 
@@ -243,10 +254,10 @@ pub fn fuzzy_q(x: &Expander, field: Field, t: &str) -> Box<dyn Query> {
 /// of a common word in every window it passes.
 pub fn word_clause(f: &Fields, x: &Expander, t: &str) -> Box<dyn Query> {
     let bonuses: [Box<dyn Query>; 4] = [
-        Box::new(ConstScoreQuery::new(term_q(f.all, t), 2.0)),
-        boost(term_q(f.name, t), 3.0),
-        boost(term_q(f.artist, t), 2.0),
-        boost(term_q(f.album, t), 1.0),
+        Box::new(ConstScoreQuery::new(term_q(f.all, t), EXACT_BONUS)),
+        boost(term_q(f.name, t), NAME_BOOST),
+        boost(term_q(f.artist, t), ARTIST_BOOST),
+        boost(term_q(f.album, t), ALBUM_BOOST),
     ];
     bonuses.into_iter().fold(fuzzy_q(x, f.all, t), |q, bonus| {
         Box::new(BooleanQuery::new(vec![
@@ -284,7 +295,7 @@ fn text_filter(ctx: &mut Ctx, field: Field, text: &Text) -> Option<Box<dyn Query
                     (Occur::Must, fuzzy_q(ctx.expander, field, t)),
                     (
                         Occur::Should,
-                        Box::new(ConstScoreQuery::new(term_q(field, t), 2.0)),
+                        Box::new(ConstScoreQuery::new(term_q(field, t), EXACT_BONUS)),
                     ),
                 ]));
                 (Occur::Must, q)
@@ -299,10 +310,10 @@ const RANGE_AS_TERMS: i64 = 16;
 
 fn i64_range(field: Field, lo: i64, hi: i64) -> Box<dyn Query> {
     if hi >= lo && hi - lo < RANGE_AS_TERMS {
-        let terms = (lo..=hi).map(|v| Term::from_field_i64(field, v));
+        let terms = (lo..=hi).map(|v| Term::from_field_i64(field, v)).collect();
         return Box::new(ConstMatch {
-            inner: Box::new(TermSetQuery::new(terms)),
-            score: 1.0,
+            inner: Box::new(AnyTerm::new(field, terms)),
+            score: CONST_MATCH,
         });
     }
     Box::new(ConstScoreQuery::new(
@@ -310,7 +321,7 @@ fn i64_range(field: Field, lo: i64, hi: i64) -> Box<dyn Query> {
             Bound::Included(Term::from_field_i64(field, lo)),
             Bound::Included(Term::from_field_i64(field, hi)),
         )),
-        1.0,
+        CONST_MATCH,
     ))
 }
 
@@ -333,9 +344,15 @@ fn text_clauses(parsed: &Parsed, ctx: &mut Ctx) -> Vec<(Occur, Box<dyn Query>)> 
             continue;
         }
         let mut any = vec![
-            (Occur::Should, boost(phrase_in(f.name, &terms), 3.0)),
-            (Occur::Should, boost(phrase_in(f.artist, &terms), 2.0)),
-            (Occur::Should, phrase_in(f.album, &terms)),
+            (Occur::Should, boost(phrase_in(f.name, &terms), NAME_BOOST)),
+            (
+                Occur::Should,
+                boost(phrase_in(f.artist, &terms), ARTIST_BOOST),
+            ),
+            (
+                Occur::Should,
+                boost(phrase_in(f.album, &terms), ALBUM_BOOST),
+            ),
         ];
         if terms.len() == 1 {
             any.push((Occur::Should, term_q(f.all, &terms[0])));
@@ -398,7 +415,7 @@ fn with_kinds(
     }
     clauses.push((
         Occur::Should,
-        Box::new(ConstScoreQuery::new(Box::new(AllQuery), 1.0)),
+        Box::new(ConstScoreQuery::new(Box::new(AllQuery), CONST_MATCH)),
     ));
     Box::new(BooleanQuery::new(clauses))
 }

@@ -34,6 +34,7 @@ impl SearchIndex {
             user_id: req.user_id.as_deref(),
         };
         let cap = self.config.broad_query_docs;
+        let max_text = Some(bound::max_text_score(&parsed, &mut ctx));
         let mut found: Vec<exec::Found> = Vec::new();
         if parsed.filters.is_empty() && req.types.len() > 1 {
             // Without filters every type shares the text query: match it once, collect per type.
@@ -46,6 +47,7 @@ impl SearchIndex {
                 req.offset,
                 &self.shared,
                 cap,
+                max_text,
             )?;
         } else {
             for &kind in &req.types {
@@ -58,6 +60,7 @@ impl SearchIndex {
                         req.offset,
                         &self.shared,
                         cap,
+                        max_text,
                     )?),
                     None => found.push(exec::Found {
                         kind,
