@@ -148,6 +148,8 @@ pub struct SearchConfig {
     pub max_offset: usize,
     /// A query that may match more documents of a large segment is broad (see search/tier.rs).
     pub broad_query_docs: u64,
+    /// Share of a large segment's documents, best static rank first, that a broad query ranks.
+    pub broad_query_tier_percent: f64,
     /// Most index terms one misspelt word expands to.
     pub fuzzy_max_expansions: usize,
 }
@@ -379,6 +381,13 @@ impl Config {
         }
         if self.search.broad_query_docs == 0 {
             return bad("search.broad_query_docs", "must be at least 1");
+        }
+        let tier = self.search.broad_query_tier_percent;
+        if !(tier > 0.0 && tier <= 100.0) {
+            return bad(
+                "search.broad_query_tier_percent",
+                "must be above 0 and at most 100",
+            );
         }
         if self.search.max_query_terms == 0 {
             return bad("search.max_query_terms", "must be at least 1");

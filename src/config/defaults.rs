@@ -128,6 +128,7 @@ impl Default for SearchConfig {
             max_query_terms: 16,
             max_offset: 1000,
             broad_query_docs: 10_000,
+            broad_query_tier_percent: 5.0,
             fuzzy_max_expansions: 50,
         }
     }

@@ -152,3 +152,31 @@ fn scylla_retry_keys_load_and_validate() {
         assert!(e.0.contains(key), "{var}={value}: {e}");
     }
 }
+
+#[test]
+fn broad_query_tier_percent_loads_and_validates() {
+    let c = Config::load(None, no_env(), &[]).unwrap();
+    assert_eq!(c.search.broad_query_tier_percent, 5.0);
+    let c = Config::load(
+        None,
+        vec![(
+            "SEGUE_SEARCH_BROAD_QUERY_TIER_PERCENT".into(),
+            "12.5".into(),
+        )],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.search.broad_query_tier_percent, 12.5);
+    for bad in ["0", "-1", "100.5", "NaN"] {
+        let e = Config::load(
+            None,
+            vec![("SEGUE_SEARCH_BROAD_QUERY_TIER_PERCENT".into(), bad.into())],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            e.0.contains("search.broad_query_tier_percent"),
+            "{bad}: {e}"
+        );
+    }
+}

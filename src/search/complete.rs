@@ -14,7 +14,7 @@
 use super::query::auto_fuzziness;
 use super::ranking::{kind_weight, popularity_factor, PopularityOverlay};
 use super::schema::{Fields, Kind};
-use super::tier::{Tier, SUGGEST_TIER_SHARE, TOP_TIER_SHARE};
+use super::tier::{Tier, SUGGEST_TIER_SHARE};
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA, SINK_STATE};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -86,16 +86,19 @@ pub struct Tables {
     name: Field,
     name_edge: Field,
     list_len: usize,
+    search_tier_share: f64,
     segments: Mutex<HashMap<SegmentId, Arc<SegmentTables>>>,
 }
 
 impl Tables {
-    /// `list_len` is the largest suggestion limit a request may ask for.
-    pub fn new(fields: &Fields, list_len: usize) -> Tables {
+    /// `list_len` is the largest suggestion limit a request may ask for; `search_tier_share` the
+    /// share of a tiered segment's documents that broad searches rank.
+    pub fn new(fields: &Fields, list_len: usize, search_tier_share: f64) -> Tables {
         Tables {
             name: fields.name,
             name_edge: fields.name_edge,
             list_len: list_len.max(1),
+            search_tier_share,
             segments: Mutex::new(HashMap::new()),
         }
     }
@@ -147,7 +150,7 @@ impl Tables {
         let (rank, kinds) = static_ranks(seg, overlay);
         Ok(SegmentTables {
             overlay_version,
-            tiers: Tier::of_shares(&rank, [TOP_TIER_SHARE, SUGGEST_TIER_SHARE]),
+            tiers: Tier::of_shares(&rank, [self.search_tier_share, SUGGEST_TIER_SHARE]),
             rank,
             kinds,
             prefixes: Mutex::new(HashMap::new()),

@@ -152,7 +152,11 @@ impl SearchIndex {
                 dir,
             })),
             overlay,
-            tables: complete::Tables::new(&fields_for_tables, config.max_limit),
+            tables: complete::Tables::new(
+                &fields_for_tables,
+                config.max_limit,
+                config.broad_query_tier_percent / 100.0,
+            ),
             root: root.to_path_buf(),
         });
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);

@@ -3,15 +3,14 @@
 //! milliseconds at a million tracks, and tantivy's block-max pruning cannot help once popularity
 //! multiplies the score. Like the tiered indexes of web search engines, a query that may match
 //! more than `search.broad_query_docs` documents of a large segment is scored only within that
-//! segment's top tier (its best documents by popularity factor × kind weight, overlay applied);
+//! segment's top tier (its best `search.broad_query_tier_percent` of documents by popularity
+//! factor × kind weight, overlay applied);
 //! every match is still counted, and a type whose page the tier cannot fill is ranked again over
 //! all its matches. The page is exact for every document of the tier; a less popular document
 //! can only be missed by a query with thousands of better-ranked popular matches.
 
 /// Segments with fewer documents than this are not tiered (scoring all of them is cheap).
 pub const TIERED_MIN_DOCS: usize = 50_000;
-/// Share of a tiered segment's documents in its top tier.
-pub const TOP_TIER_SHARE: f64 = 0.1;
 /// Suggestions need no totals and favour popular completions: their tier is narrower.
 pub const SUGGEST_TIER_SHARE: f64 = 0.01;
 
@@ -104,15 +103,15 @@ mod tests {
 
     #[test]
     fn top_tier_holds_the_best_share_and_small_segments_are_not_tiered() {
-        assert!(top_tier_cut(&[1.0; 100], TOP_TIER_SHARE).is_none());
+        assert!(top_tier_cut(&[1.0; 100], 0.1).is_none());
         let n = TIERED_MIN_DOCS * 2;
         let rank: Vec<f32> = (0..n).map(|i| 1.0 + (i % 1000) as f32 / 1000.0).collect();
-        let cut = top_tier_cut(&rank, TOP_TIER_SHARE).unwrap();
+        let cut = top_tier_cut(&rank, 0.1).unwrap();
         let share = rank.iter().filter(|r| **r >= cut).count() as f64 / n as f64;
         assert!((0.09..=0.11).contains(&share), "{share}");
         assert!((cut - 1.9).abs() < 0.01, "{cut}");
         // Both tiers from one count of the ranks: the narrower one is a subset.
-        let [wide, narrow] = Tier::of_shares(&rank, [TOP_TIER_SHARE, SUGGEST_TIER_SHARE]);
+        let [wide, narrow] = Tier::of_shares(&rank, [0.1, SUGGEST_TIER_SHARE]);
         let (wide, narrow) = (wide.unwrap(), narrow.unwrap());
         assert_eq!(wide.cut, cut);
         assert!(narrow.cut >= wide.cut);
