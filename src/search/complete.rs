@@ -14,7 +14,7 @@
 use super::query::auto_fuzziness;
 use super::ranking::{kind_weight, popularity_factor, PopularityOverlay};
 use super::schema::{Fields, Kind};
-use super::tier::{Tier, SUGGEST_TIER_SHARE};
+use super::tier::{Tier, SUGGEST_TIER_SHARE, SUGGEST_WIDE_TIER_SHARE};
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA, SINK_STATE};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -37,6 +37,8 @@ pub const TYPO: f32 = 1.0;
 pub enum TierKind {
     Search = 0,
     Suggest = 1,
+    /// What suggestions of several words widen to when their own tier cannot fill the list.
+    SuggestWide = 2,
 }
 
 /// Best-first documents per term, filled on first use.
@@ -57,7 +59,7 @@ pub struct SegmentTables {
     words: TermLists,
     /// The segment's top tiers for searches and for suggestions (see `tier.rs`); None when the
     /// segment is too small to be tiered.
-    tiers: [Option<Tier>; 2],
+    tiers: [Option<Tier>; 3],
 }
 
 impl SegmentTables {
@@ -150,7 +152,14 @@ impl Tables {
         let (rank, kinds) = static_ranks(seg, overlay);
         Ok(SegmentTables {
             overlay_version,
-            tiers: Tier::of_shares(&rank, [self.search_tier_share, SUGGEST_TIER_SHARE]),
+            tiers: Tier::of_shares(
+                &rank,
+                [
+                    self.search_tier_share,
+                    SUGGEST_TIER_SHARE,
+                    SUGGEST_WIDE_TIER_SHARE,
+                ],
+            ),
             rank,
             kinds,
             prefixes: Mutex::new(HashMap::new()),

@@ -316,7 +316,7 @@ pub fn rank_pages(
 const SUGGEST_BROAD_DOCS: u64 = 300;
 
 /// The best `limit` matches of `query` over every kind (autocomplete of several words): within
-/// the narrow suggestion tier when the query is broad, then the search tier, then everything,
+/// the narrow suggestion tier when the query is broad, then a wider tier, then everything,
 /// until the page is full.
 pub fn rank_mixed(
     searcher: &Searcher,
@@ -326,7 +326,7 @@ pub fn rank_mixed(
 ) -> tantivy::Result<Vec<DocAddress>> {
     let attempts = [
         Some((SUGGEST_BROAD_DOCS, TierKind::Suggest)),
-        Some((SUGGEST_BROAD_DOCS, TierKind::Search)),
+        Some((SUGGEST_BROAD_DOCS, TierKind::SuggestWide)),
         None,
     ];
     let mut best = None;

@@ -13,6 +13,8 @@
 pub const TIERED_MIN_DOCS: usize = 50_000;
 /// Suggestions need no totals and favour popular completions: their tier is narrower.
 pub const SUGGEST_TIER_SHARE: f64 = 0.01;
+/// The tier suggestions of several words widen to before ranking every match.
+pub const SUGGEST_WIDE_TIER_SHARE: f64 = 0.1;
 
 /// A segment's top documents by static rank: the lowest rank in, and (for a segment built best
 /// first) the doc id ranges they occupy.
