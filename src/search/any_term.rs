@@ -5,9 +5,10 @@
 //! each is looked up in the term dictionary and its postings gathered into a sorted list, or into
 //! a bitset only when they cover a sizeable part of the segment.
 
+use tantivy::postings::TermInfo;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+use tantivy::{DocId, DocSet, InvertedIndexReader, Score, SegmentReader, Term, TERMINATED};
 
 /// Above one match in this many documents of a segment, the matches are kept as a bitset.
 const BITSET_ABOVE_ONE_IN: u32 = 64;
@@ -50,41 +51,37 @@ impl Weight for AnyTerm {
         let max_doc = reader.max_doc();
         if total > u64::from(max_doc / BITSET_ABOVE_ONE_IN) {
             let mut bits = DocBits::new(max_doc);
-            for info in &infos {
-                let mut p = inv.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
-                let mut d = p.doc();
-                while d != TERMINATED {
-                    bits.insert(d);
-                    d = p.advance();
-                }
-            }
+            each_posting(&inv, &infos, |d| bits.insert(d))?;
             bits.doc = bits.next_from(0);
             return Ok(Box::new(bits));
         }
         let mut docs = Vec::with_capacity(total as usize);
-        for info in &infos {
-            let mut p = inv.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
-            let mut d = p.doc();
-            while d != TERMINATED {
-                docs.push(d);
-                d = p.advance();
-            }
-        }
+        each_posting(&inv, &infos, |d| docs.push(d))?;
         docs.sort_unstable();
         docs.dedup();
         Ok(Box::new(DocList { docs, at: 0 }))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) == doc {
-            Ok(Explanation::new("any of the terms", 0.0))
-        } else {
-            Err(tantivy::TantivyError::InvalidArgument(
-                "the document does not match".into(),
-            ))
+        super::fuzzy::explain_match(self, reader, doc, "any of the terms", 0.0)
+    }
+}
+
+/// Every posting of every term, in term order.
+fn each_posting(
+    inv: &InvertedIndexReader,
+    infos: &[TermInfo],
+    mut take: impl FnMut(DocId),
+) -> tantivy::Result<()> {
+    for info in infos {
+        let mut p = inv.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+        let mut d = p.doc();
+        while d != TERMINATED {
+            take(d);
+            d = p.advance();
         }
     }
+    Ok(())
 }
 
 /// A sorted list of documents; seeking is a binary search of what is left.

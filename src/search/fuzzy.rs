@@ -110,6 +110,24 @@ impl Expander<'_> {
     }
 }
 
+/// The explanation of a weight whose matches all score `score`: `what` if `doc` matches.
+pub(super) fn explain_match(
+    weight: &dyn Weight,
+    reader: &SegmentReader,
+    doc: DocId,
+    what: &'static str,
+    score: Score,
+) -> tantivy::Result<Explanation> {
+    let mut scorer = weight.scorer(reader, 1.0)?;
+    if scorer.seek(doc) == doc {
+        Ok(Explanation::new(what, score))
+    } else {
+        Err(tantivy::TantivyError::InvalidArgument(
+            "the document does not match".into(),
+        ))
+    }
+}
+
 /// A constant score for documents matching `inner`, whose own scoring is switched off: tantivy's
 /// `ConstScoreQuery` still scores its inner query, and a union of term postings then computes a
 /// BM25 score for every posting it passes only to throw it away.
@@ -154,14 +172,7 @@ impl Weight for ConstMatchWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) == doc {
-            Ok(Explanation::new("constant", self.score))
-        } else {
-            Err(tantivy::TantivyError::InvalidArgument(
-                "the document does not match".into(),
-            ))
-        }
+        explain_match(self, reader, doc, "constant", self.score)
     }
 
     fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
@@ -214,14 +225,7 @@ impl Weight for SparseUnionWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) == doc {
-            Ok(Explanation::new("any of the terms", 0.0))
-        } else {
-            Err(tantivy::TantivyError::InvalidArgument(
-                "the document does not match".into(),
-            ))
-        }
+        explain_match(self, reader, doc, "any of the terms", 0.0)
     }
 }
 
