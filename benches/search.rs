@@ -291,7 +291,26 @@ fn stats(h: &Histogram<u64>) -> serde_json::Value {
     })
 }
 
+/// A fixed CPU workload (generating and sorting 2M pseudo-random numbers), timed in ms: the
+/// host's speed at that moment, so that runs on a shared host whose speed drifts can be compared.
+fn calibrate() -> f64 {
+    let t = Instant::now();
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut v: Vec<u64> = (0..2_000_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        })
+        .collect();
+    v.sort_unstable();
+    std::hint::black_box(&v);
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
 fn queries(root: &Path, tracks: usize, n: usize) -> anyhow::Result<serde_json::Value> {
+    let calibration_before = calibrate();
     let synth = Synth::new(tracks);
     let rss_before = rss_kb("VmRSS:");
     let config = segue::config::Config::default().search;
@@ -398,6 +417,7 @@ fn queries(root: &Path, tracks: usize, n: usize) -> anyhow::Result<serde_json::V
             })
             .collect();
     let mut report = json!({
+        "host_calibration_ms": [calibration_before, calibrate()],
         "queries_per_kind": n,
         "autocomplete": stats(&wall[0]),
         "autocomplete_cpu": stats(&cpu[0]),
