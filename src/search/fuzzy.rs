@@ -195,12 +195,7 @@ impl Clone for SparseUnion {
 impl Query for SparseUnion {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         let unscored = EnableScoring::disabled_from_schema(enable_scoring.schema());
-        Ok(Box::new(SparseUnionWeight(
-            self.0
-                .iter()
-                .map(|q| q.weight(unscored))
-                .collect::<tantivy::Result<_>>()?,
-        )))
+        union_weight(&self.0, unscored, false)
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -210,16 +205,60 @@ impl Query for SparseUnion {
     }
 }
 
-struct SparseUnionWeight(Vec<Box<dyn Weight>>);
+/// The same seeking union, scored as tantivy scores a union of optional clauses: the sum of
+/// the scores of the clauses matching the document. For a clause that a rarer clause leads.
+#[derive(Debug)]
+pub struct ScoredSparseUnion(pub Vec<Box<dyn Query>>);
+
+impl Clone for ScoredSparseUnion {
+    fn clone(&self) -> Self {
+        ScoredSparseUnion(self.0.iter().map(|q| q.box_clone()).collect())
+    }
+}
+
+impl Query for ScoredSparseUnion {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        union_weight(&self.0, enable_scoring, true)
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for q in &self.0 {
+            q.query_terms(visitor);
+        }
+    }
+}
+
+fn union_weight(
+    parts: &[Box<dyn Query>],
+    enable_scoring: EnableScoring<'_>,
+    scored: bool,
+) -> tantivy::Result<Box<dyn Weight>> {
+    Ok(Box::new(SparseUnionWeight {
+        parts: parts
+            .iter()
+            .map(|q| q.weight(enable_scoring))
+            .collect::<tantivy::Result<_>>()?,
+        scored,
+    }))
+}
+
+struct SparseUnionWeight {
+    parts: Vec<Box<dyn Weight>>,
+    scored: bool,
+}
 
 impl Weight for SparseUnionWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         let parts = self
-            .0
+            .parts
             .iter()
             .map(|w| w.scorer(reader, boost))
             .collect::<tantivy::Result<Vec<_>>>()?;
-        let mut union = SparseUnionScorer { parts, doc: 0 };
+        let mut union = SparseUnionScorer {
+            parts,
+            doc: 0,
+            scored: self.scored,
+        };
         union.doc = union.min_doc();
         Ok(Box::new(union))
     }
@@ -232,6 +271,7 @@ impl Weight for SparseUnionWeight {
 struct SparseUnionScorer {
     parts: Vec<Box<dyn Scorer>>,
     doc: DocId,
+    scored: bool,
 }
 
 impl SparseUnionScorer {
@@ -283,7 +323,15 @@ impl DocSet for SparseUnionScorer {
 
 impl Scorer for SparseUnionScorer {
     fn score(&mut self) -> Score {
-        0.0
+        if !self.scored {
+            return 0.0;
+        }
+        let doc = self.doc;
+        self.parts
+            .iter_mut()
+            .filter(|p| p.doc() == doc)
+            .map(|p| p.score())
+            .sum()
     }
 }
 
@@ -291,8 +339,9 @@ impl Scorer for SparseUnionScorer {
 mod tests {
     use super::*;
     use tantivy::collector::DocSetCollector;
+    use tantivy::collector::TopDocs;
     use tantivy::schema::{Schema, TEXT};
-    use tantivy::{doc, Index};
+    use tantivy::{doc, DocAddress, Index};
 
     /// The sparse union matches exactly what tantivy's union matches, alone and when an
     /// intersection leads it by seeks.
@@ -363,6 +412,45 @@ mod tests {
             ))
         };
         assert_eq!(docs(&*many()), docs(&*union_of(&["common", "rarer"])));
+        // Scored, it scores like tantivy's union of optional clauses: the sum of the matching
+        // clauses' scores, alone and led by a rarer clause.
+        let scored_q = |s: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(term(s), IndexRecordOption::WithFreqs))
+        };
+        let scored_sparse = || -> Box<dyn Query> {
+            Box::new(ScoredSparseUnion(vec![
+                scored_q("common"),
+                scored_q("rare"),
+            ]))
+        };
+        let scored_buffered = || -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Should, scored_q("common")),
+                (Occur::Should, scored_q("rare")),
+            ]))
+        };
+        let ranked = |q: &dyn Query| {
+            let mut v: Vec<(DocAddress, f32)> = searcher
+                .search(q, &TopDocs::with_limit(30_000))
+                .unwrap()
+                .into_iter()
+                .map(|(score, a)| (a, score))
+                .collect();
+            v.sort_by_key(|e| e.0);
+            v
+        };
+        for (sparse, buffered) in [
+            (scored_sparse(), scored_buffered()),
+            (led(scored_sparse()), led(scored_buffered())),
+        ] {
+            let (a, b) = (ranked(&*sparse), ranked(&*buffered));
+            assert_eq!(a.len(), b.len());
+            assert!(a.len() > 100);
+            for ((da, sa), (db, sb)) in a.iter().zip(&b) {
+                assert_eq!(da, db);
+                assert!((sa - sb).abs() < 1e-4, "{da:?}: {sa} vs {sb}");
+            }
+        }
         assert_eq!(docs(&*many()).len(), 10_000 + 10);
         assert_eq!(
             docs(&*led(many())),

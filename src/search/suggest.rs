@@ -2,7 +2,7 @@
 //! per-word edge n-grams of names (exactly, or within AUTO fuzziness). Tracks, artists and
 //! albums are mixed in one ranking. A lone word being typed is served by `complete.rs` instead.
 
-use super::fuzzy::{ConstMatch, Expander};
+use super::fuzzy::{ConstMatch, Expander, ScoredSparseUnion};
 use super::query::{auto_fuzziness, word_clause, Parsed};
 use super::schema::{fold_words, Fields, MAX_GRAM};
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
@@ -53,17 +53,32 @@ pub fn build(
                 )),
             ),
         ];
+        // After completed words, the prefix (often of a common word) is sought by the rarer
+        // words leading the intersection: a seeking union decodes a block per jump where
+        // tantivy's buffered union decodes a 4,096-document window. Alone, the prefix leads and
+        // is walked densely, which the buffered union does best.
+        let led = !terms.is_empty();
         let d = auto_fuzziness(&prefix);
         if d > 0 {
+            let typos = if led {
+                expander.query(f.name_edge, &prefix, d)
+            } else {
+                expander.query_dense(f.name_edge, &prefix, d)
+            };
             any.push((
                 Occur::Should,
                 Box::new(ConstMatch {
-                    inner: expander.query_dense(f.name_edge, &prefix, d),
+                    inner: typos,
                     score: 1.0,
                 }),
             ));
         }
-        clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        let any: Box<dyn Query> = if led {
+            Box::new(ScoredSparseUnion(any.into_iter().map(|(_, q)| q).collect()))
+        } else {
+            Box::new(BooleanQuery::new(any))
+        };
+        clauses.push((Occur::Must, any));
     }
     if clauses.is_empty() {
         return None;
