@@ -5,8 +5,8 @@
 //! saves seeking the exact-match bonuses through a common word's long postings lists.
 
 use super::query::{
-    Ctx, Filter, Parsed, ALBUM_BOOST, ARTIST_BOOST, CONST_MATCH, EXACT_BONUS, FUZZY_MATCH,
-    NAME_BOOST,
+    distinct_words, Ctx, Filter, Parsed, ALBUM_BOOST, ARTIST_BOOST, CONST_MATCH, EXACT_BONUS,
+    FUZZY_MATCH, NAME_BOOST,
 };
 use super::schema::fold_words;
 use tantivy::query::Bm25Weight;
@@ -28,18 +28,13 @@ fn bm25_max(ctx: &Ctx, field: Field, terms: &[String]) -> Score {
 pub fn max_text_score(parsed: &Parsed, ctx: &mut Ctx) -> Score {
     let f = ctx.fields;
     let mut total = CONST_MATCH; // every document's constant
-    let mut seen = std::collections::HashSet::new();
-    for w in &parsed.words {
-        for t in fold_words(ctx.analyzer, w) {
-            if seen.insert(t.clone()) {
-                let one = [t];
-                total += FUZZY_MATCH
-                    + EXACT_BONUS
-                    + NAME_BOOST * bm25_max(ctx, f.name, &one)
-                    + ARTIST_BOOST * bm25_max(ctx, f.artist, &one)
-                    + ALBUM_BOOST * bm25_max(ctx, f.album, &one);
-            }
-        }
+    for t in distinct_words(parsed, ctx.analyzer) {
+        let one = [t];
+        total += FUZZY_MATCH
+            + EXACT_BONUS
+            + NAME_BOOST * bm25_max(ctx, f.name, &one)
+            + ARTIST_BOOST * bm25_max(ctx, f.artist, &one)
+            + ALBUM_BOOST * bm25_max(ctx, f.album, &one);
     }
     for p in &parsed.phrases {
         let terms = fold_words(ctx.analyzer, p);

@@ -67,7 +67,7 @@ impl Expander<'_> {
     pub fn query(&self, field: Field, word: &str, distance: u8) -> Box<dyn Query> {
         match self.parts(field, word, distance) {
             parts if parts.is_empty() => Box::new(EmptyQuery),
-            parts => Box::new(SparseUnion(parts)),
+            parts => Box::new(SparseUnion::unscored(parts)),
         }
     }
 
@@ -183,63 +183,61 @@ impl Weight for ConstMatchWeight {
 /// A union of a few docsets that seeks each of them instead of buffering: tantivy's union fills
 /// a 4,096-document window on every jump, decoding thousands of postings of a common word when a
 /// rarer clause leads the intersection, where a seek through the skip list decodes one block.
+/// Unscored (its parts' scoring switched off), or scored as tantivy scores a union of optional
+/// clauses: the sum of the scores of the clauses matching the document.
 #[derive(Debug)]
-pub struct SparseUnion(pub Vec<Box<dyn Query>>);
+pub struct SparseUnion {
+    parts: Vec<Box<dyn Query>>,
+    scored: bool,
+}
+
+impl SparseUnion {
+    pub fn unscored(parts: Vec<Box<dyn Query>>) -> SparseUnion {
+        SparseUnion {
+            parts,
+            scored: false,
+        }
+    }
+
+    pub fn scored(parts: Vec<Box<dyn Query>>) -> SparseUnion {
+        SparseUnion {
+            parts,
+            scored: true,
+        }
+    }
+}
 
 impl Clone for SparseUnion {
     fn clone(&self) -> Self {
-        SparseUnion(self.0.iter().map(|q| q.box_clone()).collect())
+        SparseUnion {
+            parts: self.parts.iter().map(|q| q.box_clone()).collect(),
+            scored: self.scored,
+        }
     }
 }
 
 impl Query for SparseUnion {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let unscored = EnableScoring::disabled_from_schema(enable_scoring.schema());
-        union_weight(&self.0, unscored, false)
+        let scoring = if self.scored {
+            enable_scoring
+        } else {
+            EnableScoring::disabled_from_schema(enable_scoring.schema())
+        };
+        Ok(Box::new(SparseUnionWeight {
+            parts: self
+                .parts
+                .iter()
+                .map(|q| q.weight(scoring))
+                .collect::<tantivy::Result<_>>()?,
+            scored: self.scored,
+        }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for q in &self.0 {
+        for q in &self.parts {
             q.query_terms(visitor);
         }
     }
-}
-
-/// The same seeking union, scored as tantivy scores a union of optional clauses: the sum of
-/// the scores of the clauses matching the document. For a clause that a rarer clause leads.
-#[derive(Debug)]
-pub struct ScoredSparseUnion(pub Vec<Box<dyn Query>>);
-
-impl Clone for ScoredSparseUnion {
-    fn clone(&self) -> Self {
-        ScoredSparseUnion(self.0.iter().map(|q| q.box_clone()).collect())
-    }
-}
-
-impl Query for ScoredSparseUnion {
-    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        union_weight(&self.0, enable_scoring, true)
-    }
-
-    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for q in &self.0 {
-            q.query_terms(visitor);
-        }
-    }
-}
-
-fn union_weight(
-    parts: &[Box<dyn Query>],
-    enable_scoring: EnableScoring<'_>,
-    scored: bool,
-) -> tantivy::Result<Box<dyn Weight>> {
-    Ok(Box::new(SparseUnionWeight {
-        parts: parts
-            .iter()
-            .map(|q| q.weight(enable_scoring))
-            .collect::<tantivy::Result<_>>()?,
-        scored,
-    }))
 }
 
 struct SparseUnionWeight {
@@ -338,95 +336,93 @@ impl Scorer for SparseUnionScorer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tantivy::collector::DocSetCollector;
-    use tantivy::collector::TopDocs;
+    use tantivy::collector::{DocSetCollector, TopDocs};
     use tantivy::schema::{Schema, TEXT};
     use tantivy::{doc, DocAddress, Index};
 
-    /// The sparse union matches exactly what tantivy's union matches, alone and when an
-    /// intersection leads it by seeks.
-    #[test]
-    fn sparse_union_matches_like_a_buffered_union() {
+    /// 20,000 documents: `common` in half, `rare` in one in 97, `rarer` in one in 1,001 and
+    /// `lead` in one in 13, the clause that leads an intersection by seeks.
+    fn fixture() -> (Searcher, Field) {
         let mut b = Schema::builder();
         let t = b.add_text_field("t", TEXT);
         let index = Index::create_in_ram(b.build());
         let mut w: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
         for i in 0..20_000u32 {
             let mut words = vec!["x"];
-            if i % 2 == 0 {
-                words.push("common");
-            }
-            if i % 97 == 0 {
-                words.push("rare");
-            }
-            if i % 1001 == 0 {
-                words.push("rarer");
-            }
-            if i % 13 == 0 {
-                words.push("lead");
+            for (word, every) in [("common", 2), ("rare", 97), ("rarer", 1001), ("lead", 13)] {
+                if i % every == 0 {
+                    words.push(word);
+                }
             }
             w.add_document(doc!(t => words.join(" "))).unwrap();
         }
         w.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
+        (index.reader().unwrap().searcher(), t)
+    }
+
+    fn term_q(t: Field, s: &str, option: IndexRecordOption) -> Box<dyn Query> {
+        Box::new(TermQuery::new(Term::from_field_text(t, s), option))
+    }
+
+    /// tantivy's union of optional clauses.
+    fn buffered(t: Field, words: &[&str], option: IndexRecordOption) -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            words
+                .iter()
+                .map(|s| (Occur::Should, term_q(t, s, option)))
+                .collect(),
+        ))
+    }
+
+    fn led(t: Field, q: Box<dyn Query>) -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Must, term_q(t, "lead", IndexRecordOption::Basic)),
+            (Occur::Must, q),
+        ]))
+    }
+
+    /// The sparse union matches exactly what tantivy's union matches, alone and when an
+    /// intersection leads it by seeks; so does the term list, as a sorted list (few matches) and
+    /// as a bitset (half the segment).
+    #[test]
+    fn sparse_union_and_term_list_match_like_a_buffered_union() {
+        let (searcher, t) = fixture();
+        let basic = IndexRecordOption::Basic;
         let term = |s: &str| Term::from_field_text(t, s);
-        let term_q = |s: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(term(s), IndexRecordOption::Basic))
-        };
+        let docs = |q: &dyn Query| searcher.search(q, &DocSetCollector).unwrap();
         let sparse = || -> Box<dyn Query> {
-            Box::new(SparseUnion(vec![
-                term_q("common"),
-                // Few matches: a sorted list.
+            Box::new(SparseUnion::unscored(vec![
+                term_q(t, "common", basic),
                 Box::new(AnyTerm::new(t, vec![term("rare"), term("rarer")])),
             ]))
         };
-        let buffered = || -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(
-                ["common", "rare", "rarer"]
-                    .iter()
-                    .map(|s| (Occur::Should, term_q(s)))
-                    .collect(),
-            ))
-        };
-        let docs = |q: &dyn Query| searcher.search(q, &DocSetCollector).unwrap();
-        assert_eq!(docs(&*sparse()), docs(&*buffered()));
-        let led = |u: Box<dyn Query>| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(vec![
-                (Occur::Must, term_q("lead")),
-                (Occur::Must, u),
-            ]))
-        };
-        let got = docs(&*led(sparse()));
-        assert_eq!(got, docs(&*led(buffered())));
+        let all_three = || buffered(t, &["common", "rare", "rarer"], basic);
+        assert_eq!(docs(&*sparse()), docs(&*all_three()));
+        let got = docs(&*led(t, sparse()));
+        assert_eq!(got, docs(&*led(t, all_three())));
         assert!(!got.is_empty());
-        // Many matches (half the segment): a bitset, alone and led by a rarer clause.
         let many = || -> Box<dyn Query> {
             Box::new(AnyTerm::new(
                 t,
                 vec![term("common"), term("rarer"), term("none")],
             ))
         };
-        let union_of = |words: &[&str]| -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(
-                words.iter().map(|s| (Occur::Should, term_q(s))).collect(),
-            ))
-        };
-        assert_eq!(docs(&*many()), docs(&*union_of(&["common", "rarer"])));
-        // Scored, it scores like tantivy's union of optional clauses: the sum of the matching
-        // clauses' scores, alone and led by a rarer clause.
-        let scored_q = |s: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(term(s), IndexRecordOption::WithFreqs))
-        };
-        let scored_sparse = || -> Box<dyn Query> {
-            Box::new(ScoredSparseUnion(vec![
-                scored_q("common"),
-                scored_q("rare"),
-            ]))
-        };
-        let scored_buffered = || -> Box<dyn Query> {
-            Box::new(BooleanQuery::new(vec![
-                (Occur::Should, scored_q("common")),
-                (Occur::Should, scored_q("rare")),
+        let two = || buffered(t, &["common", "rarer"], basic);
+        assert_eq!(docs(&*many()), docs(&*two()));
+        assert_eq!(docs(&*many()).len(), 10_000 + 10);
+        assert_eq!(docs(&*led(t, many())), docs(&*led(t, two())));
+    }
+
+    /// Scored, the sparse union scores like tantivy's union of optional clauses: the sum of the
+    /// matching clauses' scores, alone and led by a rarer clause.
+    #[test]
+    fn scored_sparse_union_scores_like_a_buffered_union() {
+        let (searcher, t) = fixture();
+        let freqs = IndexRecordOption::WithFreqs;
+        let scored = || -> Box<dyn Query> {
+            Box::new(SparseUnion::scored(vec![
+                term_q(t, "common", freqs),
+                term_q(t, "rare", freqs),
             ]))
         };
         let ranked = |q: &dyn Query| {
@@ -439,11 +435,12 @@ mod tests {
             v.sort_by_key(|e| e.0);
             v
         };
-        for (sparse, buffered) in [
-            (scored_sparse(), scored_buffered()),
-            (led(scored_sparse()), led(scored_buffered())),
+        let reference = || buffered(t, &["common", "rare"], freqs);
+        for (sparse, union) in [
+            (scored(), reference()),
+            (led(t, scored()), led(t, reference())),
         ] {
-            let (a, b) = (ranked(&*sparse), ranked(&*buffered));
+            let (a, b) = (ranked(&*sparse), ranked(&*union));
             assert_eq!(a.len(), b.len());
             assert!(a.len() > 100);
             for ((da, sa), (db, sb)) in a.iter().zip(&b) {
@@ -451,10 +448,5 @@ mod tests {
                 assert!((sa - sb).abs() < 1e-4, "{da:?}: {sa} vs {sb}");
             }
         }
-        assert_eq!(docs(&*many()).len(), 10_000 + 10);
-        assert_eq!(
-            docs(&*led(many())),
-            docs(&*led(union_of(&["common", "rarer"])))
-        );
     }
 }

@@ -325,19 +325,27 @@ fn i64_range(field: Field, lo: i64, hi: i64) -> Box<dyn Query> {
     ))
 }
 
-/// Clauses for the bare words and phrases (shared by every type).
-fn text_clauses(parsed: &Parsed, ctx: &mut Ctx) -> Vec<(Occur, Box<dyn Query>)> {
-    let f = ctx.fields;
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    // A repeated word adds no condition to an all-words match; once is enough.
+/// The bare words, folded, each once: a repeated word adds no condition to an all-words match.
+pub(super) fn distinct_words(parsed: &Parsed, analyzer: &mut TextAnalyzer) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
     for w in &parsed.words {
-        for t in fold_words(ctx.analyzer, w) {
+        for t in fold_words(analyzer, w) {
             if seen.insert(t.clone()) {
-                clauses.push((Occur::Must, word_clause(f, ctx.expander, &t)));
+                out.push(t);
             }
         }
     }
+    out
+}
+
+/// Clauses for the bare words and phrases (shared by every type).
+fn text_clauses(parsed: &Parsed, ctx: &mut Ctx) -> Vec<(Occur, Box<dyn Query>)> {
+    let f = ctx.fields;
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = distinct_words(parsed, ctx.analyzer)
+        .iter()
+        .map(|t| (Occur::Must, word_clause(f, ctx.expander, t)))
+        .collect();
     for p in &parsed.phrases {
         let terms = fold_words(ctx.analyzer, p);
         if terms.is_empty() {

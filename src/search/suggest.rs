@@ -2,7 +2,7 @@
 //! per-word edge n-grams of names (exactly, or within AUTO fuzziness). Tracks, artists and
 //! albums are mixed in one ranking. A lone word being typed is served by `complete.rs` instead.
 
-use super::fuzzy::{ConstMatch, Expander, ScoredSparseUnion};
+use super::fuzzy::{ConstMatch, Expander, SparseUnion};
 use super::query::{auto_fuzziness, word_clause, Parsed};
 use super::schema::{fold_words, Fields, MAX_GRAM};
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
@@ -74,7 +74,9 @@ pub fn build(
             ));
         }
         let any: Box<dyn Query> = if led {
-            Box::new(ScoredSparseUnion(any.into_iter().map(|(_, q)| q).collect()))
+            Box::new(SparseUnion::scored(
+                any.into_iter().map(|(_, q)| q).collect(),
+            ))
         } else {
             Box::new(BooleanQuery::new(any))
         };
