@@ -6,6 +6,7 @@ mod auth;
 mod catalog;
 mod cdn;
 mod config_cli;
+mod fuzz_corpus;
 mod library;
 mod ops;
 mod player_crash;
