@@ -170,10 +170,33 @@ impl Cli {
     }
 }
 
+/// Libraries whose INFO/WARN lines drown out Segue's own: tantivy logs every segment commit and
+/// merge at INFO, the CQL driver warns at every reconnect attempt of an unreachable node.
+const QUIET_CRATES: &[(&str, &str)] = &[("tantivy", "warn"), ("scylla", "error")];
+
+/// The tracing filter for a configured level: the level plus quieter defaults for
+/// [`QUIET_CRATES`], each unless the level already names that crate (an operator's
+/// `tantivy=info` wins).
+pub fn log_filter(level: &str) -> String {
+    let mut filter = level.trim().to_string();
+    for (krate, quiet) in QUIET_CRATES {
+        let named = filter
+            .split(',')
+            .any(|d| d.trim().split(['=', ':', '[']).next() == Some(*krate));
+        if !named {
+            if !filter.is_empty() {
+                filter.push(',');
+            }
+            filter.push_str(&format!("{krate}={quiet}"));
+        }
+    }
+    filter
+}
+
 pub fn init_tracing(config: &Config) {
-    let filter = std::env::var("SEGUE_LOG").unwrap_or_else(|_| config.log.level.clone());
+    let level = std::env::var("SEGUE_LOG").unwrap_or_else(|_| config.log.level.clone());
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(log_filter(&level)))
         .with_writer(std::io::stderr);
     if config.log.format == "json" {
         let _ = builder.json().try_init();
@@ -245,5 +268,28 @@ pub fn main() -> std::process::ExitCode {
             eprintln!("segue: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod log_filter_tests {
+    use super::log_filter;
+
+    #[test]
+    fn default_filter_quiets_tantivy_and_the_cql_driver() {
+        assert_eq!(log_filter("info"), "info,tantivy=warn,scylla=error");
+        assert_eq!(log_filter(""), "tantivy=warn,scylla=error");
+    }
+
+    #[test]
+    fn an_operator_directive_for_a_quiet_crate_wins() {
+        assert_eq!(
+            log_filter("debug,tantivy=info"),
+            "debug,tantivy=info,scylla=error"
+        );
+        assert_eq!(
+            log_filter("info,scylla=warn,tantivy=debug"),
+            "info,scylla=warn,tantivy=debug"
+        );
     }
 }

@@ -40,6 +40,14 @@ export class AudioEngine {
         this.seekTo(ms);
       }
     });
+    // A member that reported `buffering` says `ready: true` as soon as it can play, so the
+    // session starts then instead of waiting out the whole buffering window.
+    audio.addEventListener('canplay', () => {
+      if (this.bufferingSent && this.bufferingItem === this.itemId) {
+        this.bufferingSent = false;
+        this.sock.send('buffering', { item_id: this.itemId, ready: true });
+      }
+    });
     setInterval(() => this.tick(), 200);
   }
 
@@ -132,6 +140,7 @@ export class AudioEngine {
       if (this.audio.readyState < 3 && !this.bufferingSent) {
         // Not enough audio to start on time: tell the session, which waits a bounded time.
         this.bufferingSent = true;
+        this.bufferingItem = itemId;
         this.sock.send('buffering', { item_id: itemId });
       }
       this.startPlaying(true);

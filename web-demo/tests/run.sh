@@ -30,8 +30,10 @@ fi
 
 bin="$root/target/debug/segue"
 if [ -z "${E2E_SERVER_CMD:-}" ]; then
-  # Cheap when up to date; never test a stale binary.
-  (cd "$root" && cargo build --quiet --bin segue)
+  # Cheap when up to date; never test a stale binary. The same command as scripts/test.sh's build
+  # step: `--bin segue` alone resolves other dependency features than `--all-targets` and would
+  # recompile the server (~100 s) after every test build.
+  (cd "$root" && cargo build --quiet --all-targets)
 fi
 
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"

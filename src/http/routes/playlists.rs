@@ -411,10 +411,15 @@ fn one() -> usize {
 pub fn range_move_ops(p: &Playlist, start: usize, before: usize, len: usize) -> ApiResult<Vec<Op>> {
     let ids: Vec<&str> = p.order().collect();
     let n = ids.len();
-    if len == 0 || start >= n || start + len > n {
+    // `start` and `len` come from the client: add them checked, so a huge
+    // length is a 400 instead of an overflow panic inside the playlist actor.
+    // Every later `start + len` is then bounded by `n`.
+    let in_range = start
+        .checked_add(len)
+        .is_some_and(|end| len > 0 && start < n && end <= n);
+    if !in_range {
         return Err(ApiError::bad_request(format!(
-            "range {start}..{} is outside the playlist ({n} items)",
-            start + len
+            "range start {start}, length {len} is outside the playlist ({n} items)"
         )));
     }
     if before > n {
@@ -532,4 +537,45 @@ async fn activity(
         .map(|e| json!({"version": e.version, "user_id": e.author, "at_ms": e.at_ms, "ops": e.ops}))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"items": items, "next_before_version": next})))
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::range_move_ops;
+    use crate::domain::playlist::{Limits, Op, Playlist};
+
+    fn three() -> Playlist {
+        let mut p = Playlist::new("x", 1000);
+        let ops = [Op::Insert {
+            after_item_id: None,
+            track_ids: vec!["a".into(), "b".into(), "c".into()],
+            item_ids: None,
+        }];
+        let mut n = 0;
+        p.apply_edit("u", 1, &ops, &Limits::default(), &mut || {
+            n += 1;
+            format!("g{n}")
+        })
+        .unwrap();
+        p
+    }
+
+    /// Issue 14 item 1: `start + len` overflowed and panicked the playlist actor.
+    #[test]
+    fn huge_client_numbers_are_refused_not_a_panic() {
+        let p = three();
+        for (start, before, len) in [
+            (1, 0, usize::MAX),
+            (usize::MAX, 0, 1),
+            (usize::MAX, usize::MAX, usize::MAX),
+            (0, usize::MAX, 1),
+            (0, 0, 0),
+        ] {
+            assert!(
+                range_move_ops(&p, start, before, len).is_err(),
+                "{start} {before} {len}"
+            );
+        }
+        assert!(range_move_ops(&p, 0, 3, 2).is_ok());
+    }
 }
