@@ -17,6 +17,11 @@ pub mod keys {
 /// Close codes (PROTOCOL.md "Close codes").
 pub mod close {
     pub const NORMAL: u16 = 1000;
+    /// RFC 6455 protocol error: a malformed frame (bad opcode, stray continuation, a control
+    /// frame over 125 bytes, unmasked or reserved bits).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// RFC 6455: a text message that is not UTF-8.
+    pub const INVALID_PAYLOAD: u16 = 1007;
     pub const RESTARTING: u16 = 1012;
     pub const UNAUTHORIZED: u16 = 4001;
     pub const PROTOCOL_ABUSE: u16 = 4002;
@@ -114,6 +119,19 @@ impl Outbox {
         }
         drop(q);
         self.notify.notify_one();
+    }
+
+    /// Closes the outbox and hands back what was still queued, so that the connection can
+    /// send it before its close frame (replies promised to requests with an `id`).
+    pub fn close_and_drain(&self, code: u16) -> Vec<Bytes> {
+        let mut q = self.inner.lock();
+        if q.close.is_none() {
+            q.close = Some(code);
+        }
+        let rest = q.frames.drain(..).map(|(_, f)| f).collect();
+        drop(q);
+        self.notify.notify_one();
+        rest
     }
 
     pub fn is_closed(&self) -> bool {

@@ -172,3 +172,23 @@ pub const PLAYER_TYPES: &[&str] = &[
     "report_position",
     "track_ended",
 ];
+
+/// Message types of the group-session area. Dispatch checks the list before handing a frame
+/// over, so that an unknown `session_*` type is a `bad_request` like any other unknown type.
+pub const SESSION_TYPES: &[&str] = &[
+    "session_create",
+    "session_join",
+    "session_leave",
+    "session_end",
+    "session_kick",
+    "session_promote",
+    "session_settings",
+    "buffering",
+];
+
+/// Message types of the collaborative-playlist area.
+pub const PLAYLIST_TYPES: &[&str] = &[
+    "playlist_subscribe",
+    "playlist_unsubscribe",
+    "playlist_edit",
+];

@@ -55,18 +55,53 @@ pub fn ack<T: Serialize>(id: &RequestId, result: T) -> Bytes {
     })
 }
 
+/// Longest client-sent text quoted inside an error message (see `echo`).
+pub const MAX_ECHO_CHARS: usize = 64;
+/// Longest error message sent on the wire. Messages quote client input (directly or through
+/// serde's own messages, e.g. an unknown enum variant), so every error frame is bounded here,
+/// the one place they are encoded, whatever a handler put in it.
+pub const MAX_ERROR_MESSAGE_CHARS: usize = 256;
+
+/// Quotes client input in an error message, cut to `MAX_ECHO_CHARS` with an ellipsis: a
+/// client must not be able to make the server send back (or log) megabytes it sent.
+pub fn echo(input: &str) -> String {
+    cut(input, MAX_ECHO_CHARS)
+}
+
+fn cut(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        None => s.to_string(),
+        Some((at, _)) => format!("{}…", &s[..at]),
+    }
+}
+
 pub fn error(id: Option<&RequestId>, e: &ApiError) -> Bytes {
+    let message = cut(&e.message, MAX_ERROR_MESSAGE_CHARS);
     encode(&ErrorFrame {
         ty: "error",
         id,
         code: e.code,
-        message: &e.message,
+        message: &message,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn echoed_input_and_error_messages_are_bounded() {
+        assert_eq!(echo("short"), "short");
+        let long = "é".repeat(1000);
+        let e = echo(&long);
+        assert_eq!(e.chars().count(), MAX_ECHO_CHARS + 1);
+        assert!(e.ends_with('…'));
+        let frame = error(None, &ApiError::bad_request(long.clone()));
+        let v: serde_json::Value = serde_json::from_slice(&frame).unwrap();
+        let m = v["message"].as_str().unwrap();
+        assert_eq!(m.chars().count(), MAX_ERROR_MESSAGE_CHARS + 1);
+        assert!(m.ends_with('…'));
+    }
     use crate::protocol::client::PlayerRequest;
 
     #[test]

@@ -28,4 +28,5 @@ mod session_sync;
 mod sessions;
 mod storage_conformance;
 mod web;
+mod ws_frames;
 mod ws_protocol;

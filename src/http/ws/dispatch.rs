@@ -5,7 +5,7 @@
 use super::{Conn, Stop};
 use crate::error::ApiError;
 use crate::http::outbox::close;
-use crate::protocol::client::{PlayerRequest, PLAYER_TYPES};
+use crate::protocol::client::{PlayerRequest, PLAYER_TYPES, PLAYLIST_TYPES, SESSION_TYPES};
 use crate::protocol::codec;
 use crate::protocol::server::TimeSync;
 use serde_json::Value;
@@ -26,15 +26,17 @@ impl Conn {
             let n = self
                 .rejected
                 .hit(self.state.now_ms(), ws.invalid_frame_window_ms as i64);
-            // A client that keeps hammering after being told is cut off.
-            if n > ws.rate_burst {
-                return Some(Stop::Close(close::RATE_LIMITED, "rate limited"));
-            }
             let e = ApiError::rate_limited(format!(
                 "more than {} messages per second; slow down",
                 ws.rate_per_sec
             ));
+            // Every request with an `id` gets one reply, the one that tips the connection over
+            // too: it is queued, and queued frames go out before the close frame.
             self.outbox.push(codec::error(env.id.as_ref(), &e));
+            // A client that keeps hammering after being told is cut off.
+            if n > ws.rate_burst {
+                return Some(Stop::Close(close::RATE_LIMITED, "rate limited"));
+            }
             return None;
         }
         let ty: &str = &env.ty;
@@ -66,12 +68,12 @@ impl Conn {
                 env.expected_version,
             )
             .await
-        } else if ty.starts_with("session_") || ty == "buffering" {
+        } else if SESSION_TYPES.contains(&ty) {
             match serde_json::from_str::<Value>(text) {
                 Ok(msg) => crate::actors::session_ws::handle(&ctx, ty, msg).await,
                 Err(e) => Err(ApiError::bad_request(format!("invalid message: {e}"))),
             }
-        } else if ty.starts_with("playlist_") {
+        } else if PLAYLIST_TYPES.contains(&ty) {
             match serde_json::from_str::<Value>(text) {
                 Ok(msg) => crate::actors::playlist_ws::handle(&ctx, ty, msg).await,
                 Err(e) => Err(ApiError::bad_request(format!("invalid message: {e}"))),
@@ -79,7 +81,7 @@ impl Conn {
         } else if ty == "hello" {
             return self.invalid_frame(id.as_ref(), &ApiError::bad_request("already said hello"));
         } else {
-            let e = ApiError::bad_request(format!("unknown message type `{ty}`"));
+            let e = ApiError::bad_request(format!("unknown message type `{}`", codec::echo(ty)));
             return self.invalid_frame(id.as_ref(), &e);
         };
         self.reply(id.as_ref(), result);

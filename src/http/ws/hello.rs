@@ -36,7 +36,7 @@ impl Conn {
         if env.ty != "hello" {
             return Err(ApiError::unauthorized(format!(
                 "the first message must be hello, not `{}`",
-                env.ty
+                codec::echo(&env.ty)
             )));
         }
         let h: Hello = codec::decode_body(text)?;

@@ -139,7 +139,9 @@ impl Conn {
         gauge.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stop = self.serve(&mut stream).await;
         gauge.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        self.outbox.close(close::NORMAL);
+        // Replies queued before the decision to close still go out ahead of the close frame:
+        // every request with an `id` gets its reply (an outbox that overflowed holds none).
+        let unsent = self.outbox.close_and_drain(close::NORMAL);
         if let Some(ctx) = self.ctx.take() {
             if let Some(addr) = self.state.players.peek(&ctx.user_id) {
                 addr.do_send(crate::actors::user::Disconnect {
@@ -165,6 +167,13 @@ impl Conn {
             let mut session = self.session.clone();
             let last_words = self.last_words.take();
             let _ = tokio::time::timeout(CLOSE_TIMEOUT, async move {
+                for b in unsent {
+                    if let Ok(text) = ByteString::try_from(b) {
+                        if session.text(text).await.is_err() {
+                            return Err(actix_ws::Closed);
+                        }
+                    }
+                }
                 if let Some(b) = last_words {
                     if let Ok(text) = ByteString::try_from(b) {
                         let _ = session.text(text).await;
@@ -243,7 +252,7 @@ impl Conn {
                                 return stop;
                             }
                         }
-                        Some(Err(_)) => return Stop::Gone,
+                        Some(Err(e)) => return protocol_error(&e),
                     }
                 }
             }
@@ -340,10 +349,11 @@ impl Conn {
         let whole = self.fragments.take().unwrap_or_default();
         match String::from_utf8(whole) {
             Ok(text) => Box::pin(self.on_text(&text)).await,
-            Err(_) => {
-                let e = ApiError::bad_request("text is not valid UTF-8");
-                self.invalid_frame(None, &e)
-            }
+            // RFC 6455 §8.1: a text message that is not UTF-8 fails the connection with 1007.
+            Err(_) => Some(Stop::Close(
+                close::INVALID_PAYLOAD,
+                "text is not valid UTF-8",
+            )),
         }
     }
 
@@ -399,5 +409,37 @@ fn close_reason(code: u16) -> &'static str {
         close::UNAUTHORIZED => "unauthorized",
         close::RESTARTING => "server is restarting",
         _ => "closing",
+    }
+}
+
+/// Maps a frame the codec could not decode to its RFC 6455 close code. The stream cannot be
+/// read past such a frame, so the connection closes, but with a close frame that says why
+/// instead of a dropped TCP connection.
+fn protocol_error(e: &ProtocolError) -> Stop {
+    match e {
+        // actix-ws reports a text frame that is not UTF-8 as `InvalidData` wrapping the
+        // `Utf8Error`; other I/O errors are the transport going away.
+        ProtocolError::Io(io) => match io.get_ref() {
+            Some(inner) if inner.is::<std::str::Utf8Error>() => {
+                Stop::Close(close::INVALID_PAYLOAD, "text is not valid UTF-8")
+            }
+            // Non-zero reserved bits (no extension was negotiated).
+            _ if io.kind() == std::io::ErrorKind::InvalidData => {
+                Stop::Close(close::PROTOCOL_ERROR, "malformed frame")
+            }
+            _ => Stop::Gone,
+        },
+        ProtocolError::InvalidLength(_) => {
+            Stop::Close(close::PROTOCOL_ERROR, "control frame over 125 bytes")
+        }
+        ProtocolError::InvalidOpcode(_) | ProtocolError::BadOpCode => {
+            Stop::Close(close::PROTOCOL_ERROR, "reserved opcode")
+        }
+        ProtocolError::ContinuationNotStarted
+        | ProtocolError::ContinuationStarted
+        | ProtocolError::ContinuationFragment(_) => {
+            Stop::Close(close::PROTOCOL_ERROR, "continuation out of order")
+        }
+        _ => Stop::Close(close::PROTOCOL_ERROR, "malformed frame"),
     }
 }
