@@ -112,8 +112,9 @@ pub async fn run_with_clock(
     }
     state.sessions.restore(&state).await?;
     actors::session_dir::SessionDirectory::spawn_expiry(state.clone());
-    // An empty index over a non-empty catalog is built in the background; search answers meanwhile.
-    search.build_in_background_if_empty();
+    // An empty index over a non-empty catalog is built in the background; search answers meanwhile
+    // and `/readyz` says 503 until the build is searchable.
+    search.build_in_background_if_empty().await;
     let workers = if config.server.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {

@@ -102,6 +102,9 @@ pub struct SearchIndex {
     config: SearchConfig,
     analyzer: TextAnalyzer,
     building: Arc<AtomicBool>,
+    /// Set once the index has caught up with the catalog at start-up (the start-up build, if one
+    /// was needed, is committed and the reader sees it): `/readyz` waits for it.
+    caught_up: AtomicBool,
     closed: Arc<AtomicBool>,
     writer_thread: parking_lot::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -173,6 +176,7 @@ impl SearchIndex {
             config: config.clone(),
             analyzer: schema::fold_analyzer(),
             building: Arc::new(AtomicBool::new(false)),
+            caught_up: AtomicBool::new(false),
             closed: Arc::new(AtomicBool::new(false)),
             writer_thread: parking_lot::Mutex::new(Some(writer_thread)),
         }))
@@ -212,6 +216,12 @@ impl SearchIndex {
         while self.is_building() && std::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+    }
+
+    /// True once searches see the whole catalog: the index was already built, or the start-up
+    /// build finished (see `build_in_background_if_empty`).
+    pub fn is_caught_up(&self) -> bool {
+        self.caught_up.load(Ordering::Acquire)
     }
 
     /// True while a whole-index build runs in the background.

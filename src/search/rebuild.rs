@@ -8,22 +8,43 @@ use std::sync::Arc;
 
 impl SearchIndex {
     /// When the index is empty but the catalog is not, builds it in the background; searches
-    /// answer (with what the index has) meanwhile.
-    pub fn build_in_background_if_empty(self: &Arc<Self>) {
+    /// answer (with what the index has) meanwhile. `is_caught_up` turns true once the index
+    /// covers the catalog: at once when no build is needed, else when the build is swapped in.
+    pub async fn build_in_background_if_empty(self: &Arc<Self>) {
         // Playlists may already be indexed (the demo loader creates some): what matters is
         // whether the catalog is.
-        if self.num_catalog_docs() > 0 || self.catalog.is_none() {
+        let Some(catalog) = self.catalog.clone() else {
+            self.caught_up.store(true, Ordering::Release);
+            return;
+        };
+        if self.num_catalog_docs() > 0 {
+            self.caught_up.store(true, Ordering::Release);
             return;
         }
+        // An empty catalog is decided here, before the server listens, so that readiness is
+        // not held back for nothing. A failing count falls through to the build, which retries.
+        if let Ok(c) = catalog.counts().await {
+            if c.tracks + c.albums + c.artists == 0 {
+                self.caught_up.store(true, Ordering::Release);
+                return;
+            }
+        }
         let weak = Arc::downgrade(self);
-        let _ = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("segue-search-build".into())
             .spawn(move || {
                 let Some(this) = weak.upgrade() else { return };
                 if let Err(e) = this.rebuild_blocking(true) {
-                    tracing::warn!(error = %e, "search: background index build did not finish");
+                    // Not ready forever would take the whole API out of rotation for a search
+                    // problem: report ready, searches answer with what the index has.
+                    tracing::error!(error = %e, "search: background index build did not finish");
                 }
+                this.caught_up.store(true, Ordering::Release);
             });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "search: cannot start the background index build");
+            self.caught_up.store(true, Ordering::Release);
+        }
     }
 
     /// Rebuilds the whole index from the catalog into a new generation and swaps it in;
@@ -49,6 +70,12 @@ impl SearchIndex {
         self.tx
             .send(Op::BeginRebuild)
             .map_err(|_| SearchError::Closed)?;
+        // Changes sent from now on are replayed onto the new generation; the ones sent before
+        // (e.g. the demo playlists) must be committed before `playlist_docs` copies them.
+        if let Err(e) = self.flush_blocking() {
+            let _ = self.tx.send(Op::AbortRebuild);
+            return Err(e.into());
+        }
         let dir = self
             .shared
             .root

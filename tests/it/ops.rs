@@ -112,3 +112,51 @@ async fn sigterm_shuts_down_cleanly_and_keeps_data() {
         .await
         .expect(200);
 }
+
+/// `serve --demo` on a fresh data dir builds the search index in the background: `/readyz`
+/// must not say ready before that build is searchable, so the first search after it finds the
+/// demo catalog (it used to answer 200 at once and the first searches found nothing).
+#[tokio::test]
+async fn readyz_waits_until_the_demo_catalog_is_searchable() {
+    let srv = TestServer::start_with(|c| c.server.demo = true).await;
+    let anon = srv.client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let r = anon.get("/readyz").await;
+        if r.status == 200 {
+            assert_eq!(r.body["status"], "ready");
+            break;
+        }
+        assert_eq!(r.status, 503, "{}", r.body);
+        assert_eq!(r.body["code"], "unavailable");
+        assert_eq!(r.body["message"], "search index is catching up");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "search index never caught up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Immediately, with no retry: the catalog is searchable as soon as readiness says so.
+    let body = anon.get("/v1/search?q=love&type=track").await.expect(200);
+    let names: Vec<&str> = body["tracks"]["items"]
+        .as_array()
+        .expect("items array")
+        .iter()
+        .filter_map(|i| i["name"].as_str())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.to_lowercase().contains("love")),
+        "{body}"
+    );
+    // The whole catalog, not a first few documents.
+    assert!(
+        body["tracks"]["total"].as_u64().unwrap_or(0) >= 300,
+        "{body}"
+    );
+    // A restart finds the index built: ready at once.
+    let srv = srv.restart().await;
+    assert_eq!(
+        srv.client().get("/readyz").await.expect(200)["status"],
+        "ready"
+    );
+}

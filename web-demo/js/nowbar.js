@@ -118,12 +118,12 @@ function resume() {
 
 // ---------- smooth progress ----------
 
+// The track's position from player_state (position_ms + server-clock time since position_at_ms),
+// never audio.currentTime: a demo recording shorter than its song loops, so the audio's own time
+// is the place inside the clip (a seek to 0:40 would read 0:03), not the place in the song.
 function livePos() {
   const p = store.player;
   if (!p?.item) return { pos: 0, dur: 0 };
-  if (engine.isActive(p) && engine.audio.src && !engine.audio.paused && engine.audio.readyState >= 2) {
-    return { pos: engine.audio.currentTime * 1000, dur: p.item.duration_ms };
-  }
   return { pos: engine.livePosition(p), dur: Number(p.item.duration_ms) || 0 };
 }
 

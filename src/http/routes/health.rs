@@ -18,6 +18,13 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         return HttpResponse::ServiceUnavailable()
             .json(serde_json::json!({"code": "unavailable", "message": "shutting down"}));
     }
+    // Until the start-up index build is searchable, searches would answer with nothing.
+    if !state.search.is_caught_up() {
+        return HttpResponse::ServiceUnavailable().json(serde_json::json!({
+            "code": "unavailable",
+            "message": "search index is catching up",
+        }));
+    }
     match state.storage.health.ping().await {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
         Err(e) => HttpResponse::ServiceUnavailable().json(serde_json::json!({
