@@ -145,7 +145,9 @@ export class AudioEngine {
       }
       this.startPlaying(true);
     };
-    this.bufferingSent = false;
+    // The server answers `buffering` with a later start_at_ms for the same item: keep the flag
+    // then, or the `ready: true` on canplay would never be sent.
+    if (this.bufferingItem !== itemId) this.bufferingSent = false;
     this.startTimer = setTimeout(fire, Math.max(0, startAt - this.sock.serverNow() - 25));
   }
 
