@@ -205,7 +205,21 @@ pub async fn create(
             "you are already in a group session; leave it first",
         ));
     }
-    let display = display_name(app, &user_id).await?;
+    // Hosting is a Premium feature (free accounts may still join); the tier is read from
+    // storage, not the connection, so an upgrade or downgrade applies at once.
+    let account = app
+        .storage
+        .accounts
+        .by_id(&user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+    if account.tier != crate::storage::Tier::Premium {
+        return Err(ApiError::new(
+            crate::error::ErrorCode::PremiumRequired,
+            "hosting a group session needs Premium; free accounts can join one with a code",
+        ));
+    }
+    let display = account.display_name;
     let name = name.unwrap_or_else(|| format!("{display}'s session"));
     if name.chars().count() > 100 {
         return Err(ApiError::bad_request("name must be at most 100 characters"));

@@ -208,6 +208,12 @@ pub enum Command {
     TrackEnded {
         item_id: ItemId,
     },
+    /// Server-side only: `device_id` stayed offline past the disconnect grace period. If it is
+    /// still the active device, the player pauses at the live position and has no active device,
+    /// so that every client sees nothing is playing anywhere (not a device that cannot answer).
+    DeviceGone {
+        device_id: String,
+    },
 }
 
 /// What the shell must do after a successful command.

@@ -422,7 +422,11 @@ async fn active_device_disconnect_pauses_after_the_grace_period() {
         (paused["position_ms"].as_i64().unwrap() - expected).abs() < 1500,
         "{paused}"
     );
-    assert_eq!(paused["active_device_id"], "phone");
+    assert_eq!(
+        paused["active_device_id"],
+        Value::Null,
+        "the lost device is released: {paused}"
+    );
     let d = probe
         .recv_where(|m| {
             m["type"] == "devices"
@@ -434,6 +438,40 @@ async fn active_device_disconnect_pauses_after_the_grace_period() {
         })
         .await;
     assert!(d["devices"].as_array().unwrap().len() >= 3);
+}
+
+/// After the grace period the player pauses and has no active device, so another device sees
+/// that nothing plays anywhere and resuming from it makes it the active device.
+#[tokio::test]
+async fn lost_active_device_is_released_after_the_grace_period() {
+    let srv = TestServer::start_with(|c| c.player.disconnect_grace_ms = 200).await;
+    let ann = user_with_album(&srv, "gr").await;
+    let (mut a, _) = ann.ws("dev-a").await;
+    let (mut b, _) = ann.ws("dev-b").await;
+    WsClient::ok(
+        b.request(json!({"type": "play", "context_uri": "segue:album:alb-gr"}))
+            .await,
+    );
+    let s = state_where(&mut a, |s| s["playing"] == true).await;
+    assert_eq!(s["active_device_id"], "dev-b");
+    drop(b);
+    let released = state_where(&mut a, |s| s["active_device_id"].is_null()).await;
+    assert_eq!(released["playing"], false, "{released}");
+    let d = a
+        .recv_where(|m| {
+            m["type"] == "devices"
+                && m["devices"]
+                    .as_array()
+                    .is_some_and(|ds| ds.iter().all(|d| d["active"] == false))
+        })
+        .await;
+    assert!(
+        d["devices"].as_array().is_some_and(|ds| ds.len() == 2),
+        "{d}"
+    );
+    WsClient::ok(a.request(json!({"type": "resume"})).await);
+    let resumed = state_where(&mut a, |s| s["playing"] == true).await;
+    assert_eq!(resumed["active_device_id"], "dev-a");
 }
 
 #[tokio::test]

@@ -113,6 +113,37 @@ async fn lifecycle_join_promote_kick_host_leaves_end() {
     assert_eq!(e["code"], "not_found");
 }
 
+/// Hosting a session needs Premium; a free account is refused (and left outside any session)
+/// but may join one with a code.
+#[tokio::test]
+async fn hosting_needs_premium_but_free_users_may_join() {
+    let srv = TestServer::start().await;
+    // Registered accounts start on the free tier.
+    let free = srv.client().new_user("freebie").await;
+    let (mut fws, _) = free.ws("free-dev").await;
+    let e = fws
+        .request(json!({"type": "session_create", "name": "Mine"}))
+        .await;
+    assert_eq!(e["type"], "error", "{e}");
+    assert_eq!(e["code"], "premium_required", "{e}");
+    assert_eq!(
+        segue::error::ErrorCode::PremiumRequired.http_status(),
+        403,
+        "the same code over REST is 403"
+    );
+    let e = fws.request(json!({"type": "session_leave"})).await;
+    assert_eq!(e["code"], "not_found", "the refused create made no session");
+    let (_host, mut hws, code) = host_session(&srv, "prem").await;
+    let r = ok(fws
+        .request(json!({"type": "session_join", "join_code": code}))
+        .await);
+    assert_eq!(r["session"]["members"].as_array().map(Vec::len), Some(2));
+    roster_with(&mut hws, |m| {
+        m["members"].as_array().is_some_and(|a| a.len() == 2)
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn permissions_capacity_and_bad_codes() {
     let srv = TestServer::start_with(|c| {

@@ -67,7 +67,8 @@ impl UserActor {
 
     // ---- timers: disconnect grace and passivation ----
 
-    /// Pauses after the grace period when the active device is offline while playing.
+    /// Pauses and clears the active device after the grace period when the active device is
+    /// offline while playing.
     pub(super) fn check_grace(&mut self, ctx: &mut Context<Self>) {
         let active_offline = self
             .player
@@ -79,13 +80,15 @@ impl UserActor {
                 let grace = Duration::from_millis(self.app.config.player.disconnect_grace_ms);
                 self.grace = Some(ctx.run_later(grace, |act, ctx| {
                     act.grace = None;
-                    let still = act
+                    let gone = act
                         .player
                         .active_device_id
-                        .as_deref()
-                        .is_some_and(|d| !act.is_online(d));
-                    if still && act.player.playing {
-                        if let Ok((_, p)) = act.run(Command::Pause, None, None) {
+                        .clone()
+                        .filter(|d| !act.is_online(d));
+                    if let Some(device_id) = gone.filter(|_| act.player.playing) {
+                        // Pause and release the device: other devices then show that nothing
+                        // plays and may take over, rather than pointing at one that is gone.
+                        if let Ok((_, p)) = act.run(Command::DeviceGone { device_id }, None, None) {
                             act.publish(ctx, p);
                         }
                     }

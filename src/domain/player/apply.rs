@@ -197,6 +197,17 @@ pub fn apply(
                 true
             }
         }
+        Command::DeviceGone { device_id } => {
+            if s.active_device_id.as_deref() != Some(device_id.as_str()) {
+                false
+            } else {
+                let pos = s.live_position(now);
+                s.playing = false;
+                s.active_device_id = None;
+                s.set_position(pos, now, ctx);
+                true
+            }
+        }
     };
     if !changed {
         return Ok(effects);
