@@ -302,6 +302,47 @@ async fn names_and_descriptions_refuse_control_bidi_and_invisible_text() {
     assert_eq!(got["name"], "Renamed");
 }
 
+#[tokio::test]
+async fn page_positions_are_list_indexes_for_any_offset() {
+    let srv = TestServer::start().await;
+    let t = seed_tracks(&srv.state.storage, 3).await;
+    let ann = srv.client().new_user("off").await;
+    let id = ann
+        .post("/v1/playlists", json!({"name": "P"}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ann.post(
+        &format!("/v1/playlists/{id}/tracks"),
+        json!({ "track_ids": t }),
+    )
+    .await
+    .expect(201);
+    let page = ann
+        .get(&format!("/v1/playlists/{id}?offset=1&limit=5"))
+        .await
+        .expect(200);
+    let positions: Vec<_> = page["items"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["position"].as_u64().unwrap())
+        .collect();
+    assert_eq!(positions, [1, 2]);
+    // The largest offset the query accepts is an empty page, not an overflow.
+    let max = ann
+        .get(&format!("/v1/playlists/{id}?offset={}", usize::MAX))
+        .await
+        .expect(200);
+    assert_eq!(max["items"]["items"], json!([]));
+    assert_eq!(max["items"]["total"], 3);
+    ann.get(&format!("/v1/playlists/{id}?offset=-1"))
+        .await
+        .expect_error(400, "bad_request");
+}
+
 /// Account display names are shown next to playlists (owner, collaborators), so they follow the
 /// same display-text rules as playlist names.
 #[tokio::test]
