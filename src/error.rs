@@ -155,9 +155,17 @@ impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
             StorageError::NotFound => ApiError::not_found("not found"),
-            StorageError::Conflict(m) => ApiError::conflict(m),
+            // The detail can be the database's own text (e.g. SQLite's "UNIQUE constraint
+            // failed: table.column"), which describes the schema, so clients get a fixed
+            // message and the detail goes to the log. Routes that know what conflicted map
+            // the error themselves (e.g. "username is taken").
+            StorageError::Conflict(m) => {
+                tracing::warn!(detail = %m, "storage conflict");
+                ApiError::conflict("the change conflicts with stored data; reload and try again")
+            }
             StorageError::Unavailable(m) => {
-                ApiError::unavailable(format!("storage is unavailable, try again: {m}"))
+                tracing::warn!(detail = %m, "storage unavailable");
+                ApiError::unavailable("storage is unavailable, try again")
             }
             StorageError::Internal(m) => {
                 tracing::error!(error = %m, "storage error");
@@ -169,3 +177,42 @@ impl From<StorageError> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 pub type StorageResult<T> = Result<T, StorageError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite_unique_violation() -> StorageError {
+        let db = rusqlite::Connection::open_in_memory().expect("in-memory sqlite");
+        db.execute_batch("CREATE TABLE secret_accounts (handle TEXT UNIQUE)")
+            .expect("schema");
+        db.execute("INSERT INTO secret_accounts VALUES ('a')", [])
+            .expect("first insert");
+        let e = db
+            .execute("INSERT INTO secret_accounts VALUES ('a')", [])
+            .expect_err("duplicate must fail");
+        StorageError::from(e)
+    }
+
+    #[test]
+    fn conflict_from_sqlite_does_not_reach_the_client() {
+        let e = sqlite_unique_violation();
+        // The storage error still carries the detail for the log...
+        assert!(
+            matches!(&e, StorageError::Conflict(m) if m.contains("secret_accounts")),
+            "{e:?}"
+        );
+        // ...but the wire error does not.
+        let api = ApiError::from(e);
+        assert_eq!(api.code, ErrorCode::Conflict);
+        assert!(!api.message.contains("secret_accounts"), "{}", api.message);
+        assert!(!api.message.contains("UNIQUE"), "{}", api.message);
+    }
+
+    #[test]
+    fn unavailable_detail_does_not_reach_the_client() {
+        let api = ApiError::from(StorageError::Unavailable("database is locked".into()));
+        assert_eq!(api.code, ErrorCode::Unavailable);
+        assert!(!api.message.contains("locked"), "{}", api.message);
+    }
+}

@@ -18,14 +18,15 @@ pub async fn create_playlist(
     public: bool,
     collaborative: bool,
 ) -> ApiResult<PlaylistMeta> {
-    check_name(name).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    check_description(description).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let name = check_name(name).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let description =
+        check_description(description).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let now = state.now_ms();
     let meta = PlaylistMeta {
         id: crate::storage::new_id(),
         owner_id: owner_id.to_string(),
-        name: name.to_string(),
-        description: description.to_string(),
+        name,
+        description,
         public,
         collaborative,
         version: 0,

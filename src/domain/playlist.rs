@@ -336,14 +336,17 @@ impl Playlist {
                 self.labels.set_order(order.clone());
                 Ok(AppliedOp::Reorder { item_ids: order })
             }
+            // Stored trimmed, as `check_name`/`check_description` return them.
             Op::Rename { name } => {
-                self.name = name.clone();
-                Ok(AppliedOp::Rename { name: name.clone() })
+                self.name = name.trim().to_string();
+                Ok(AppliedOp::Rename {
+                    name: self.name.clone(),
+                })
             }
             Op::Describe { description } => {
-                self.description = description.clone();
+                self.description = description.trim().to_string();
                 Ok(AppliedOp::Describe {
-                    description: description.clone(),
+                    description: self.description.clone(),
                 })
             }
         }

@@ -178,11 +178,11 @@ impl Model {
                     }
                 }
                 Op::Rename { name } => {
-                    next.name = name.clone();
+                    next.name = name.trim().to_string();
                     true
                 }
                 Op::Describe { description } => {
-                    next.description = description.clone();
+                    next.description = description.trim().to_string();
                     true
                 }
             };

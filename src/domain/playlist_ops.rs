@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::text::validate_display_text;
+
 /// Longest item id, track id or op id a client may send.
 pub const MAX_ID_LEN: usize = 64;
 pub const MAX_NAME_LEN: usize = 100;
@@ -179,23 +181,23 @@ fn check_id(what: &str, s: &str) -> Result<(), EditError> {
     }
 }
 
-pub fn check_name(name: &str) -> Result<(), EditError> {
-    let n = name.trim().chars().count();
-    if n == 0 || name.chars().count() > MAX_NAME_LEN {
-        return Err(EditError::Invalid(format!(
-            "name must be 1-{MAX_NAME_LEN} characters"
-        )));
-    }
-    Ok(())
+/// Checks a playlist name; returns it trimmed. Names are shown to collaborators and in search,
+/// so they go through the shared display-text rules (no control or bidi characters, visible).
+pub fn check_name(name: &str) -> Result<String, EditError> {
+    validate_display_text(name, MAX_NAME_LEN)
+        .map_err(|e| EditError::Invalid(format!("name (1-{MAX_NAME_LEN} characters) {e}")))
 }
 
-pub fn check_description(d: &str) -> Result<(), EditError> {
-    if d.chars().count() > MAX_DESCRIPTION_LEN {
-        return Err(EditError::Invalid(format!(
-            "description must be at most {MAX_DESCRIPTION_LEN} characters"
-        )));
+/// Checks a playlist description; returns it trimmed. Unlike a name it may be empty.
+pub fn check_description(d: &str) -> Result<String, EditError> {
+    if d.trim().is_empty() {
+        return Ok(String::new());
     }
-    Ok(())
+    validate_display_text(d, MAX_DESCRIPTION_LEN).map_err(|e| {
+        EditError::Invalid(format!(
+            "description (at most {MAX_DESCRIPTION_LEN} characters) {e}"
+        ))
+    })
 }
 
 /// Checks an edit without looking at the list: shapes, lengths, duplicate ids.
@@ -269,8 +271,12 @@ pub fn validate_ops(ops: &[Op], limits: &Limits) -> Result<(), EditError> {
                     }
                 }
             }
-            Op::Rename { name } => check_name(name)?,
-            Op::Describe { description } => check_description(description)?,
+            Op::Rename { name } => {
+                check_name(name)?;
+            }
+            Op::Describe { description } => {
+                check_description(description)?;
+            }
         }
     }
     Ok(())

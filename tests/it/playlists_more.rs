@@ -250,3 +250,123 @@ async fn rest_edits_with_an_idempotency_key_apply_once() {
     let long: &'static str = Box::leak("k".repeat(65).into_boxed_str());
     send(long).await.expect_error(400, "bad_request");
 }
+
+#[tokio::test]
+async fn names_and_descriptions_refuse_control_bidi_and_invisible_text() {
+    let srv = TestServer::start().await;
+    let ann = srv.client().new_user("txt").await;
+    for name in [
+        "a\u{0000}b",
+        "\u{202E}abc",
+        "ab\u{2066}c",
+        "tab\there",
+        "\u{200B}\u{FEFF}",
+    ] {
+        let r = ann
+            .post("/v1/playlists", json!({ "name": name }))
+            .await
+            .expect_error(400, "bad_request");
+        assert!(
+            !r["message"].as_str().unwrap_or("").contains('\u{0}'),
+            "{r}"
+        );
+    }
+    ann.post(
+        "/v1/playlists",
+        json!({"name": "ok", "description": "x\u{202D}y"}),
+    )
+    .await
+    .expect_error(400, "bad_request");
+    // A normal name still works, and is stored trimmed.
+    let created = ann
+        .post(
+            "/v1/playlists",
+            json!({"name": "  Road trip  ", "description": "  summer "}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(created["name"], "Road trip");
+    assert_eq!(created["description"], "summer");
+    let id = created["id"].as_str().unwrap().to_string();
+    // Renames go through the same rules and leave the stored name alone when refused.
+    ann.put(&format!("/v1/playlists/{id}"), json!({"name": "\u{2067}x"}))
+        .await
+        .expect_error(400, "bad_request");
+    ann.put(&format!("/v1/playlists/{id}"), json!({"name": "\u{3164}"}))
+        .await
+        .expect_error(400, "bad_request");
+    ann.put(&format!("/v1/playlists/{id}"), json!({"name": " Renamed "}))
+        .await
+        .expect(200);
+    let got = ann.get(&format!("/v1/playlists/{id}")).await.expect(200);
+    assert_eq!(got["name"], "Renamed");
+}
+
+#[tokio::test]
+async fn page_positions_are_list_indexes_for_any_offset() {
+    let srv = TestServer::start().await;
+    let t = seed_tracks(&srv.state.storage, 3).await;
+    let ann = srv.client().new_user("off").await;
+    let id = ann
+        .post("/v1/playlists", json!({"name": "P"}))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ann.post(
+        &format!("/v1/playlists/{id}/tracks"),
+        json!({ "track_ids": t }),
+    )
+    .await
+    .expect(201);
+    let page = ann
+        .get(&format!("/v1/playlists/{id}?offset=1&limit=5"))
+        .await
+        .expect(200);
+    let positions: Vec<_> = page["items"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["position"].as_u64().unwrap())
+        .collect();
+    assert_eq!(positions, [1, 2]);
+    // The largest offset the query accepts is an empty page, not an overflow.
+    let max = ann
+        .get(&format!("/v1/playlists/{id}?offset={}", usize::MAX))
+        .await
+        .expect(200);
+    assert_eq!(max["items"]["items"], json!([]));
+    assert_eq!(max["items"]["total"], 3);
+    ann.get(&format!("/v1/playlists/{id}?offset=-1"))
+        .await
+        .expect_error(400, "bad_request");
+}
+
+/// Account display names are shown next to playlists (owner, collaborators), so they follow the
+/// same display-text rules as playlist names.
+#[tokio::test]
+async fn display_names_refuse_control_bidi_and_invisible_text() {
+    let srv = TestServer::start().await;
+    let username = crate::common::unique_name("dn");
+    for dn in ["a\u{0}b", "\u{202E}abc", "\u{200B}\u{200C}"] {
+        srv.client()
+            .post(
+                "/v1/auth/register",
+                json!({"username": username, "password": "correct horse battery", "display_name": dn}),
+            )
+            .await
+            .expect_error(400, "bad_request");
+    }
+    // The same request with a normal display name is accepted, so the refusals above were
+    // about the display name.
+    let ok = srv
+        .client()
+        .post(
+            "/v1/auth/register",
+            json!({"username": username, "password": "correct horse battery", "display_name": " Ann "}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(ok["user"]["display_name"], "Ann");
+}

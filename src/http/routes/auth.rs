@@ -83,11 +83,9 @@ async fn register(
         .display_name
         .clone()
         .unwrap_or_else(|| body.username.clone());
-    if display_name.trim().is_empty() || display_name.chars().count() > 64 {
-        return Err(ApiError::bad_request(
-            "display_name must be 1-64 characters",
-        ));
-    }
+    // Same display-text rules as playlist names: others see this name.
+    let display_name = crate::domain::text::validate_display_text(&display_name, 64)
+        .map_err(|e| ApiError::bad_request(format!("display_name (1-64 characters) {e}")))?;
     if state
         .storage
         .accounts

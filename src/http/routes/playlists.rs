@@ -94,20 +94,27 @@ async fn get_one(
     }
     let offset = q.offset.unwrap_or(0);
     let view = state.playlists.send(&id, Read).await??;
-    let page: Vec<_> = view.items.iter().skip(offset).take(limit).collect();
+    // Each item keeps its index in the whole list as its position, so no arithmetic on the
+    // client's offset is needed (an offset past the end is simply an empty page).
+    let page: Vec<(usize, _)> = view
+        .items
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(limit)
+        .collect();
     let tracks = state
         .storage
         .catalog
-        .tracks(page.iter().map(|i| i.track_id.clone()).collect())
+        .tracks(page.iter().map(|(_, i)| i.track_id.clone()).collect())
         .await?;
     let by_id: std::collections::HashMap<&str, &crate::storage::Track> =
         tracks.iter().map(|t| (t.id.as_str(), t)).collect();
     let items: Vec<Value> = page
         .iter()
-        .enumerate()
-        .map(|(k, i)| {
+        .map(|(position, i)| {
             json!({
-                "position": offset + k, "item_id": i.item_id, "track_id": i.track_id,
+                "position": position, "item_id": i.item_id, "track_id": i.track_id,
                 "added_by": i.added_by, "added_at_ms": i.added_at_ms,
                 "track": by_id.get(i.track_id.as_str()),
             })
