@@ -140,6 +140,7 @@ async fn close_handshake_completes_at_once() {
     let code = ws.closed(Duration::from_secs(5)).await;
     let took = t.elapsed();
     assert_eq!(code, Closed::Code(1000));
+    eprintln!("close reply after {took:?}, round trip {rtt:?}");
     // Nothing in the close path waits on a timer: the reply must come far sooner than the
     // smallest timer of the connection (the ping interval), and close to a request's round trip.
     let ping = Duration::from_millis(srv.config().ws.ping_interval_ms);
