@@ -8,6 +8,7 @@ pub mod playlist_ops;
 pub mod queue;
 pub mod session;
 pub mod shuffle;
+pub mod text;
 
 #[cfg(test)]
 mod props;
