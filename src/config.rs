@@ -67,9 +67,22 @@ pub struct AuthConfig {
     pub token_secret: String,
     pub token_ttl_ms: i64,
     pub pbkdf2_iterations: u32,
+    /// Failed logins allowed per (username, client address) each minute.
     pub login_attempts_per_minute: u32,
     pub password_min_len: usize,
     pub registration_per_minute: u32,
+    /// Failed logins allowed per client address each minute, over all usernames.
+    pub login_failures_per_address_per_minute: u32,
+    /// Failures of one username (from any address) before its logins are slowed down.
+    pub login_backoff_after_failures: u32,
+    /// First slow-down window; it doubles with each further failure.
+    pub login_backoff_base_ms: i64,
+    /// Longest slow-down window: an account is delayed, never locked.
+    pub login_backoff_max_ms: i64,
+    /// A username's failure count is forgotten after this long without a failure.
+    pub login_backoff_reset_ms: i64,
+    /// Rate-limiter maps sweep out idle keys once they hold this many.
+    pub limiter_sweep_keys: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -301,6 +314,30 @@ impl Config {
                 "storage.scylla_retry_max_ms",
                 "must be at least storage.scylla_retry_base_ms",
             );
+        }
+        if self.auth.login_attempts_per_minute == 0 {
+            return bad("auth.login_attempts_per_minute", "must be at least 1");
+        }
+        if self.auth.login_failures_per_address_per_minute == 0 {
+            return bad(
+                "auth.login_failures_per_address_per_minute",
+                "must be at least 1",
+            );
+        }
+        if self.auth.login_backoff_base_ms <= 0 {
+            return bad("auth.login_backoff_base_ms", "must be positive");
+        }
+        if self.auth.login_backoff_max_ms < self.auth.login_backoff_base_ms {
+            return bad(
+                "auth.login_backoff_max_ms",
+                "must be at least auth.login_backoff_base_ms",
+            );
+        }
+        if self.auth.login_backoff_reset_ms <= 0 {
+            return bad("auth.login_backoff_reset_ms", "must be positive");
+        }
+        if self.auth.limiter_sweep_keys == 0 {
+            return bad("auth.limiter_sweep_keys", "must be at least 1");
         }
         if self.auth.pbkdf2_iterations < 600_000 {
             return bad("auth.pbkdf2_iterations", "must be at least 600000");

@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod fuzzing;
 pub mod http;
+pub mod login_throttle;
 pub mod metrics;
 pub mod protocol;
 pub mod ratelimit;
@@ -92,7 +93,8 @@ pub async fn run_with_clock(
         ));
     let state = web::Data::new(http::AppState {
         tokens: auth::TokenSigner::new(&token_secret, config.auth.token_ttl_ms),
-        login_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.login_attempts_per_minute),
+        login_throttle: login_throttle::LoginThrottle::new(&config.auth),
+        dummy_password_hash: std::sync::OnceLock::new(),
         register_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.registration_per_minute),
         metrics: Arc::new(metrics::Metrics::default()),
         cdn: cdn::Cdn::new(&config, addr)?,
@@ -123,7 +125,12 @@ pub async fn run_with_clock(
     let app_state = state.clone();
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("segue::http"))
+            .wrap(
+                // `%r` would log signed CDN URLs with their signatures: log a redacted line.
+                actix_web::middleware::Logger::new("%{request}xi %s %Dms")
+                    .custom_request_replace("request", http::log_redact::request_line)
+                    .log_target("segue::http"),
+            )
             .wrap(actix_web::middleware::from_fn(metrics::http_middleware))
             .configure(http::configure(app_state.clone()))
             .default_service(web::to(http::not_found))

@@ -84,6 +84,13 @@ impl Metrics {
         self.help.entry(name).or_insert((kind, help));
     }
 
+    /// Current value of an unlabelled series (0 if never touched).
+    pub fn value(&self, name: &str) -> i64 {
+        self.values
+            .get(name)
+            .map_or(0, |v| v.load(Ordering::Relaxed))
+    }
+
     pub fn inc(&self, name: &'static str) {
         self.add(name, 1)
     }

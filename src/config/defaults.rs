@@ -45,6 +45,12 @@ impl Default for AuthConfig {
             login_attempts_per_minute: 10,
             password_min_len: 8,
             registration_per_minute: 30,
+            login_failures_per_address_per_minute: 30,
+            login_backoff_after_failures: 20,
+            login_backoff_base_ms: 1_000,
+            login_backoff_max_ms: 60_000,
+            login_backoff_reset_ms: 15 * 60 * 1000,
+            limiter_sweep_keys: 10_000,
         }
     }
 }

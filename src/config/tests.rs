@@ -180,3 +180,48 @@ fn broad_query_tier_percent_loads_and_validates() {
         );
     }
 }
+
+#[test]
+fn login_throttle_keys_load_and_validate() {
+    let c = Config::load(
+        None,
+        vec![
+            (
+                "SEGUE_AUTH_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE".into(),
+                "7".into(),
+            ),
+            ("SEGUE_AUTH_LOGIN_BACKOFF_AFTER_FAILURES".into(), "5".into()),
+            ("SEGUE_AUTH_LOGIN_BACKOFF_MAX_MS".into(), "9000".into()),
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.auth.login_failures_per_address_per_minute, 7);
+    assert_eq!(c.auth.login_backoff_after_failures, 5);
+    assert_eq!(c.auth.login_backoff_max_ms, 9000);
+    for (key, value, named) in [
+        (
+            "SEGUE_AUTH_LOGIN_BACKOFF_MAX_MS",
+            "10",
+            "auth.login_backoff_max_ms",
+        ),
+        (
+            "SEGUE_AUTH_LOGIN_BACKOFF_BASE_MS",
+            "0",
+            "auth.login_backoff_base_ms",
+        ),
+        (
+            "SEGUE_AUTH_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE",
+            "0",
+            "auth.login_failures_per_address_per_minute",
+        ),
+        (
+            "SEGUE_AUTH_LIMITER_SWEEP_KEYS",
+            "0",
+            "auth.limiter_sweep_keys",
+        ),
+    ] {
+        let e = Config::load(None, vec![(key.into(), value.into())], &[]).unwrap_err();
+        assert!(e.0.contains(named), "{key}: {e}");
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod conn;
 pub mod extract;
+pub mod log_redact;
 pub mod outbox;
 pub mod routes;
 pub mod state;

@@ -14,7 +14,10 @@ pub struct AppState {
     pub clock: SharedClock,
     pub storage: Storage,
     pub tokens: TokenSigner,
-    pub login_limiter: KeyedLimiter,
+    pub login_throttle: crate::login_throttle::LoginThrottle,
+    /// Verified against for unknown usernames, so a login costs the same whether or not the
+    /// account exists (no timing oracle). Same PBKDF2 cost as real hashes.
+    pub dummy_password_hash: std::sync::OnceLock<String>,
     pub register_limiter: KeyedLimiter,
     pub metrics: Arc<Metrics>,
     pub cdn: crate::cdn::Cdn,

@@ -3,6 +3,7 @@
 mod common;
 
 mod auth;
+mod auth_throttle;
 mod catalog;
 mod cdn;
 mod config_cli;

@@ -14,6 +14,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/me", web::get().to(me));
 }
 
+/// Longest display name, in characters.
+const DISPLAY_NAME_MAX_CHARS: usize = 64;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RegisterBody {
@@ -79,13 +82,11 @@ async fn register(
     if body.password.len() > 1024 {
         return Err(ApiError::bad_request("password is too long"));
     }
-    let display_name = body
-        .display_name
-        .clone()
-        .unwrap_or_else(|| body.username.clone());
-    // Same display-text rules as playlist names: others see this name.
-    let display_name = crate::domain::text::validate_display_text(&display_name, 64)
-        .map_err(|e| ApiError::bad_request(format!("display_name (1-64 characters) {e}")))?;
+    let display_name = match &body.display_name {
+        Some(d) => crate::domain::text::validate_display_text(d, DISPLAY_NAME_MAX_CHARS)
+            .map_err(|e| ApiError::bad_request(format!("display_name {e}")))?,
+        None => body.username.clone(),
+    };
     if state
         .storage
         .accounts
@@ -128,30 +129,33 @@ async fn login(
     body: web::Json<LoginBody>,
 ) -> ApiResult<HttpResponse> {
     let now = state.now_ms();
-    let user_key = format!("login-user:{}", body.username.to_lowercase());
-    let ip_key = format!("login-ip:{}", client_ip(&req));
-    // Both checks run so that a sprayed username and a sprayed address are each limited.
-    let user_ok = state.login_limiter.check(&user_key, now);
-    let ip_ok = state.login_limiter.check(&ip_key, now);
-    if !(user_ok && ip_ok) {
-        return Err(ApiError::rate_limited(
-            "too many login attempts, try again in a minute",
-        ));
+    let username = body.username.to_lowercase();
+    let address = client_ip(&req);
+    // Only failures count (below); this check takes nothing, so logging in never uses up a limit.
+    let wait_ms = state.login_throttle.wait_ms(&username, &address, now);
+    if wait_ms > 0 {
+        return Ok(too_many_logins(wait_ms));
     }
     let account = state.storage.accounts.by_username(&body.username).await?;
-    let password = body.password.clone();
-    let valid = match &account {
-        Some(a) if !a.password_hash.is_empty() => {
-            let stored = a.password_hash.clone();
-            tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-                .await
-                .unwrap_or(false)
-        }
-        _ => false,
+    // Unknown names (and accounts without a password) are verified against a dummy hash of the
+    // same PBKDF2 cost, so the answer takes as long as for a real account.
+    let stored = match &account {
+        Some(a) if !a.password_hash.is_empty() => a.password_hash.clone(),
+        _ => dummy_hash(&state).await?,
     };
-    let account = match (valid, account) {
-        (true, Some(a)) => a,
-        _ => return Err(ApiError::unauthorized("wrong username or password")),
+    let password = body.password.clone();
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .unwrap_or(false);
+    state.metrics.inc("segue_login_password_checks_total");
+    let account = match account {
+        Some(a) if verified && !a.password_hash.is_empty() => a,
+        _ => {
+            state
+                .login_throttle
+                .record_failure(&username, &address, state.now_ms());
+            return Err(ApiError::unauthorized("wrong username or password"));
+        }
     };
     let (token, expires_at_ms) = state.tokens.issue(&account.id, now);
     Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -159,6 +163,30 @@ async fn login(
         "expires_at_ms": expires_at_ms,
         "user": account_json(&account),
     })))
+}
+
+/// 429 with `Retry-After` (whole seconds, rounded up) and the usual `{code, message}` body.
+fn too_many_logins(wait_ms: i64) -> HttpResponse {
+    let secs = (wait_ms.max(1) + 999) / 1000;
+    HttpResponse::TooManyRequests()
+        .insert_header(("Retry-After", secs.to_string()))
+        .json(serde_json::json!({
+            "code": "rate_limited",
+            "message": format!("too many failed logins, try again in {secs} s"),
+        }))
+}
+
+/// The dummy hash, made once per process (off the async workers, like every hash).
+async fn dummy_hash(state: &AppState) -> ApiResult<String> {
+    if let Some(h) = state.dummy_password_hash.get() {
+        return Ok(h.clone());
+    }
+    let h = hash_off_thread(
+        "segue dummy password".to_string(),
+        state.config.auth.pbkdf2_iterations,
+    )
+    .await?;
+    Ok(state.dummy_password_hash.get_or_init(|| h).clone())
 }
 
 async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
