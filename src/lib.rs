@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod fuzzing;
 pub mod http;
+pub mod log_throttle;
 pub mod login_throttle;
 pub mod metrics;
 pub mod protocol;

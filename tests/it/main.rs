@@ -4,6 +4,9 @@ mod common;
 
 mod auth;
 mod auth_throttle;
+mod authz_fixture;
+mod authz_matrix;
+mod authz_matrix_ws;
 mod catalog;
 mod cdn;
 mod config_cli;

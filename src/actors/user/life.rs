@@ -53,7 +53,12 @@ impl UserActor {
                     match res {
                         Ok(()) | Err(crate::error::StorageError::Conflict(_)) => {}
                         Err(e) => {
-                            tracing::warn!(error = %e, "cannot store player state; will retry");
+                            // Every player retries during an outage; one line per interval.
+                            static WARN: crate::log_throttle::LogThrottle =
+                                crate::log_throttle::LogThrottle::new(10_000);
+                            if let Some(held_back) = WARN.admit() {
+                                tracing::warn!(error = %e, held_back, "cannot store player state; will retry");
+                            }
                             act.persist.dirty = true;
                         }
                     }
