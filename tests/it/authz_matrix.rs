@@ -90,7 +90,13 @@ pub fn rest_rows() -> Vec<RestRow> {
         ),
         row!("GET", "/v1/me", |_| "/v1/me".into(), none, Accounts),
         // The catalog is public.
-        row!("GET", "/v1/tracks", |_| "/v1/tracks".into(), none, Everyone),
+        row!(
+            "GET",
+            "/v1/tracks",
+            |_| "/v1/tracks?limit=5&offset=0".into(),
+            none,
+            Everyone
+        ),
         row!(
             "GET",
             "/v1/tracks/{id}",
@@ -116,14 +122,14 @@ pub fn rest_rows() -> Vec<RestRow> {
         row!(
             "GET",
             "/v1/search",
-            |_| "/v1/search?q=song".into(),
+            |_| "/v1/search?q=song&limit=5&offset=0".into(),
             none,
             Everyone
         ),
         row!(
             "GET",
             "/v1/search/suggest",
-            |_| "/v1/search/suggest?q=so".into(),
+            |_| "/v1/search/suggest?q=so&limit=5".into(),
             none,
             Everyone
         ),
@@ -167,7 +173,7 @@ pub fn rest_rows() -> Vec<RestRow> {
         row!(
             "GET",
             "/v1/me/{kind:tracks|albums}",
-            |_| "/v1/me/tracks".into(),
+            |_| "/v1/me/tracks?limit=5".into(),
             none,
             Accounts
         ),
@@ -181,7 +187,7 @@ pub fn rest_rows() -> Vec<RestRow> {
         row!(
             "GET",
             "/v1/me/following",
-            |_| "/v1/me/following".into(),
+            |_| "/v1/me/following?limit=5".into(),
             none,
             Accounts
         ),
@@ -212,14 +218,14 @@ pub fn rest_rows() -> Vec<RestRow> {
         row!(
             "GET",
             "/v1/me/player/recently-played",
-            |_| "/v1/me/player/recently-played".into(),
+            |_| "/v1/me/player/recently-played?limit=5".into(),
             none,
             Accounts
         ),
         row!(
             "GET",
             "/v1/me/top/{kind}",
-            |_| "/v1/me/top/tracks".into(),
+            |_| "/v1/me/top/tracks?limit=5".into(),
             none,
             Accounts
         ),
@@ -250,7 +256,7 @@ pub fn rest_rows() -> Vec<RestRow> {
             "PUT",
             "/v1/me/player/play",
             |_| "/v1/me/player/play".into(),
-            |f| Some(json!({"track_ids": f.tracks})),
+            |f| Some(json!({"track_ids": f.tracks, "offset": {"position": 1}, "position_ms": 1000})),
             Accounts,
             tolerate IDLE_PLAYER
         ),
@@ -324,14 +330,14 @@ pub fn rest_rows() -> Vec<RestRow> {
         row!(
             "GET",
             "/v1/me/playlists",
-            |_| "/v1/me/playlists".into(),
+            |_| "/v1/me/playlists?limit=5&offset=0".into(),
             none,
             Accounts
         ),
         row!(
             "GET",
             "/v1/playlists/{id}",
-            |f| format!("/v1/playlists/{}", f.public_playlist),
+            |f| format!("/v1/playlists/{}?limit=5&offset=0", f.public_playlist),
             none,
             PUBLIC_READERS
         ),
@@ -367,7 +373,7 @@ pub fn rest_rows() -> Vec<RestRow> {
             "POST",
             "/v1/playlists/{id}/tracks",
             |f| format!("/v1/playlists/{}/tracks", f.public_playlist),
-            |f| Some(json!({"track_ids": [f.tracks[1]]})),
+            |f| Some(json!({"track_ids": [f.tracks[1]], "position": 1})),
             Only(EDITORS)
         ),
         row!(
@@ -388,14 +394,17 @@ pub fn rest_rows() -> Vec<RestRow> {
             "PUT",
             "/v1/playlists/{id}/tracks",
             |f| format!("/v1/playlists/{}/tracks", f.public_playlist),
-            |_| Some(json!({"range_start": 0, "insert_before": 2})),
+            |_| Some(json!({"range_start": 0, "insert_before": 2, "range_length": 1})),
             Only(EDITORS)
         ),
         // A public playlist's edits are as public as its items; a private one's are not.
         row!(
             "GET",
             "/v1/playlists/{id}/activity",
-            |f| format!("/v1/playlists/{}/activity", f.public_playlist),
+            |f| format!(
+                "/v1/playlists/{}/activity?limit=5&before_version=100",
+                f.public_playlist
+            ),
             none,
             PUBLIC_READERS
         ),

@@ -10,28 +10,28 @@ use std::time::Duration;
 
 /// What the acting socket has before the message is sent.
 #[derive(Clone, Copy, PartialEq)]
-enum Prep {
+pub enum Prep {
     Nothing,
     /// The actor's own player plays the fixture's tracks and has one queued item.
     Playing,
 }
 
-struct WsRow {
-    ty: &'static str,
-    body: fn(&Fx, &Ctx) -> Value,
-    allowed: Allowed,
+pub struct WsRow {
+    pub ty: &'static str,
+    pub body: fn(&Fx, &Ctx) -> Value,
+    pub allowed: Allowed,
     /// Error codes an allowed role may get that are not refusals of who they are.
-    tolerate: &'static [&'static str],
+    pub tolerate: &'static [&'static str],
     /// Codes besides `REFUSALS` that refuse a role here (e.g. `conflict`: already in a session).
-    also_refuses: &'static [&'static str],
-    prep: Prep,
+    pub also_refuses: &'static [&'static str],
+    pub prep: Prep,
 }
 
 /// What the preparation produced.
 #[derive(Default)]
-struct Ctx {
-    item_id: Value,
-    queued_item_id: Value,
+pub struct Ctx {
+    pub item_id: Value,
+    pub queued_item_id: Value,
 }
 
 const EDITORS: &[Role] = &[Owner, Collaborator];
@@ -71,11 +71,15 @@ impl WsRow {
 /// Guests control the session's playback by default (`guests_can_control`, protocol.md), so
 /// every account may send player commands: outside a session to its own player, in one to the
 /// session's.
-fn ws_rows() -> Vec<WsRow> {
+pub fn ws_rows() -> Vec<WsRow> {
     use Allowed::{Accounts, Only};
     vec![
         row("time_sync", |_, _| json!({"t0": 1}), Accounts),
-        row("play", |f, _| json!({"track_ids": f.tracks}), Accounts),
+        row(
+            "play",
+            |f, _| json!({"track_ids": f.tracks, "offset": {"position": 1}, "position_ms": 1000}),
+            Accounts,
+        ),
         row("pause", |_, _| json!({}), Accounts).playing(),
         row("resume", |_, _| json!({}), Accounts).playing(),
         row("seek", |_, _| json!({"position_ms": 1000}), Accounts).playing(),
@@ -160,7 +164,7 @@ fn ws_rows() -> Vec<WsRow> {
         .tolerate(&["not_found", "bad_request"]),
         row(
             "playlist_subscribe",
-            |f, _| json!({"playlist_id": f.private_playlist}),
+            |f, _| json!({"playlist_id": f.private_playlist, "since_version": 0}),
             Only(EDITORS),
         ),
         row(
@@ -203,7 +207,7 @@ fn every_message_type_has_a_row_and_every_row_a_type() {
 
 /// The acting socket: the session's own sockets for Host and Guest, a fresh device otherwise.
 /// `None` when the server refused the socket itself (no live account).
-async fn actor_socket(srv: &TestServer, fx: &mut Fx, role: Role) -> Option<WsClient> {
+pub async fn actor_socket(srv: &TestServer, fx: &mut Fx, role: Role) -> Option<WsClient> {
     match role {
         Host => return Some(fx.session_sockets.remove(0)),
         Guest => return fx.session_sockets.pop(),
@@ -228,7 +232,7 @@ async fn actor_socket(srv: &TestServer, fx: &mut Fx, role: Role) -> Option<WsCli
 }
 
 /// A request with a chosen id; `None` when no reply comes (e.g. the server closed the socket).
-async fn try_request(ws: &mut WsClient, mut msg: Value, id: u64) -> Option<Value> {
+pub async fn try_request(ws: &mut WsClient, mut msg: Value, id: u64) -> Option<Value> {
     msg["id"] = json!(id);
     ws.send(msg).await;
     ws.recv_where_within(Duration::from_secs(5), |m| {
@@ -237,7 +241,7 @@ async fn try_request(ws: &mut WsClient, mut msg: Value, id: u64) -> Option<Value
     .await
 }
 
-async fn prepare(ws: &mut WsClient, fx: &Fx, prep: Prep) -> Ctx {
+pub async fn prepare(ws: &mut WsClient, fx: &Fx, prep: Prep) -> Ctx {
     let mut ctx = Ctx::default();
     if prep == Prep::Playing {
         // A socket that may not play gets nothing to work on; its message is refused anyway.

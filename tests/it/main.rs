@@ -12,6 +12,7 @@ mod cdn;
 mod config_cli;
 mod fuzz_corpus;
 mod library;
+mod numeric_extremes;
 mod ops;
 mod player_crash;
 mod player_fixture;

@@ -374,13 +374,15 @@ impl Conn {
         let n = self
             .invalid
             .hit(self.state.now_ms(), ws.invalid_frame_window_ms as i64);
+        // The frame that tips the connection over is answered too: queued frames go out
+        // before the close frame, so every request with an `id` gets its one reply.
+        self.outbox.push(codec::error(id, e));
         if n > ws.invalid_frame_limit {
             return Some(Stop::Close(
                 close::PROTOCOL_ABUSE,
                 "too many invalid frames",
             ));
         }
-        self.outbox.push(codec::error(id, e));
         None
     }
 
