@@ -4,6 +4,7 @@
 pub mod demo_data;
 pub mod generate;
 pub mod import;
+pub mod listening;
 mod words;
 
 use crate::storage::{Album, Artist, Track};

@@ -6,6 +6,7 @@ pub mod playlist_labels;
 pub mod playlist_model;
 pub mod playlist_ops;
 pub mod queue;
+pub mod recommendations;
 pub mod session;
 pub mod shuffle;
 pub mod text;

@@ -26,6 +26,7 @@ mod playlists;
 mod playlists_crash;
 mod playlists_handlers;
 mod playlists_more;
+mod recs_quality;
 mod scylla_server;
 mod scylla_storage;
 mod search;
