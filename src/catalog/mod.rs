@@ -5,6 +5,7 @@ pub mod demo_data;
 pub mod generate;
 pub mod import;
 pub mod listening;
+pub mod listening_eval;
 mod words;
 
 use crate::storage::{Album, Artist, Track};
