@@ -3,6 +3,7 @@
 //! the most-popular and random baselines.
 
 pub mod eval;
+pub mod radio;
 pub mod recommend;
 pub mod similarity;
 
