@@ -12,6 +12,7 @@ mod history;
 mod library;
 mod migrate;
 mod players;
+mod playlist_invites;
 mod playlists;
 mod playlists_members;
 mod retry;
