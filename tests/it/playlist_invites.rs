@@ -179,10 +179,28 @@ async fn single_use_by_default_and_bounds_of_the_body() {
         .await
         .expect_error(410, "invite_expired");
     assert!(!can_read(&eve, &id).await);
-    // The owner opening their own link takes no use.
+    // The owner opening their own link takes no use, nor does someone already in.
     let fresh = invite(&own, &id, json!({})).await;
     own.post(&accept_path(&fresh), json!({})).await.expect(200);
+    let again = bob.post(&accept_path(&fresh), json!({})).await.expect(200);
+    assert_eq!(again["role"], "collaborator");
     eve.post(&accept_path(&fresh), json!({})).await.expect(200);
+    let list = own
+        .get(&format!("/v1/playlists/{id}/invites"))
+        .await
+        .expect(200);
+    let listed = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == fresh["id"])
+        .cloned()
+        .unwrap();
+    assert_eq!(listed["uses"], 1, "{listed}");
+    assert_eq!(
+        listed["used_by"][0]["user_id"],
+        eve.user_id.clone().unwrap().as_str()
+    );
 
     let path = format!("/v1/playlists/{id}/invites");
     let max_s = srv.config().playlist.invite_max_ttl_ms / 1000;

@@ -218,6 +218,16 @@ async fn accept_invite(
         return Ok(HttpResponse::Ok()
             .json(json!({"playlist_id": meta.id, "name": meta.name, "role": "owner"})));
     }
+    let joined = || {
+        HttpResponse::Ok()
+            .json(json!({"playlist_id": meta.id, "name": meta.name, "role": "collaborator"}))
+    };
+    // A collaborator already takes no use, and is never undone below by a revoke that has
+    // nothing to do with their membership.
+    let roles = repo.roles_of(&meta.id, &user.user_id).await?;
+    if roles.contains(&Role::Collaborator) {
+        return Ok(joined());
+    }
     match repo.use_invite(&token, &user.user_id, now).await? {
         InviteUseOutcome::Used | InviteUseOutcome::AlreadyUsed => {}
         InviteUseOutcome::Exhausted => {
@@ -239,6 +249,5 @@ async fn accept_invite(
         return Err(gone());
     }
     details_changed(&state, &meta.id).await;
-    Ok(HttpResponse::Ok()
-        .json(json!({"playlist_id": meta.id, "name": meta.name, "role": "collaborator"})))
+    Ok(joined())
 }

@@ -22,7 +22,7 @@ pub use accounts::ScyllaAccounts;
 pub use catalog::ScyllaCatalog;
 pub use history::{month_of, ScyllaHistory};
 pub use library::ScyllaLibrary;
-pub use migrate::{statements, SCHEMA, SCHEMA_V2, SCHEMA_V3, SCHEMA_VERSIONS};
+pub use migrate::{statements, SCHEMA, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_VERSIONS};
 pub use players::ScyllaPlayers;
 pub use playlists::ScyllaPlaylists;
 pub use retry::{classify, Fault, RetryPolicy};
