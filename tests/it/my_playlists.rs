@@ -47,6 +47,32 @@ async fn owned_playlists_are_bounded_per_user() {
 }
 
 #[tokio::test]
+async fn parallel_creates_cannot_pass_the_bound_together() {
+    let srv = TestServer::start_with(|c| c.playlist.max_per_user = 3).await;
+    let ann = srv.client().new_user("rann").await;
+    let creates = (0..12).map(|n| {
+        let ann = &ann;
+        async move {
+            ann.post("/v1/playlists", json!({"name": format!("R{n}")}))
+                .await
+                .status
+        }
+    });
+    let statuses = futures_util::future::join_all(creates).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        9,
+        "{statuses:?}"
+    );
+    assert_eq!(ann.get("/v1/me/playlists").await.expect(200)["total"], 3);
+}
+
+#[tokio::test]
 async fn my_playlists_are_paged() {
     let srv = TestServer::start_with(|c| {
         c.playlist.default_page_limit = 2;

@@ -7,13 +7,54 @@ use crate::http::extract::AuthUser;
 use crate::http::AppState;
 use crate::storage::playlists::Role;
 use actix_web::{web, HttpResponse};
+use parking_lot::Mutex;
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
-/// Refuses a new playlist when the user already owns `playlist.max_per_user` (409 conflict).
-/// Checked before the create, so two creates racing for the last slot may both pass: the bound
-/// can be overshot by the requests in flight, never grown without limit.
-pub async fn check_room_for_one_more(state: &AppState, user_id: &str) -> ApiResult<()> {
+/// Creates one serialized per user: the count and the create happen under the user's lock, so
+/// parallel creates cannot all pass the check. The lock is per process: that makes the bound
+/// exact on SQLite (one process); several CQL nodes can overshoot it by the creates racing on
+/// other nodes, never without limit.
+pub struct CreateGuard {
+    user_id: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    _held: tokio::sync::OwnedMutexGuard<()>,
+}
+
+type UserLocks = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
+
+fn user_locks() -> &'static UserLocks {
+    static LOCKS: OnceLock<UserLocks> = OnceLock::new();
+    LOCKS.get_or_init(Default::default)
+}
+
+impl Drop for CreateGuard {
+    fn drop(&mut self) {
+        // Forget the user's lock once nobody else holds or waits for it (the map, this guard and
+        // its held lock are then the only owners), so the map only holds users creating now.
+        let mut locks = user_locks().lock();
+        if Arc::strong_count(&self.lock) <= 3 {
+            locks.remove(&self.user_id);
+        }
+    }
+}
+
+/// Takes the user's create lock, then refuses a new playlist when the user already owns
+/// `playlist.max_per_user` (409 conflict). Keep the guard until the playlist is stored.
+pub async fn room_for_one_more(state: &AppState, user_id: &str) -> ApiResult<CreateGuard> {
+    let lock = user_locks()
+        .lock()
+        .entry(user_id.to_string())
+        .or_default()
+        .clone();
+    let held = lock.clone().lock_owned().await;
+    let guard = CreateGuard {
+        user_id: user_id.to_string(),
+        lock,
+        _held: held,
+    };
     let max = state.config.playlist.max_per_user;
     let owned = state
         .storage
@@ -28,7 +69,7 @@ pub async fn check_room_for_one_more(state: &AppState, user_id: &str) -> ApiResu
             "you own {owned} playlists, the most allowed is {max}: delete one first"
         )));
     }
-    Ok(())
+    Ok(guard)
 }
 
 #[derive(Deserialize)]

@@ -65,7 +65,7 @@ async fn create(
     body: web::Json<CreateBody>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
-    mine::check_room_for_one_more(&state, &user.user_id).await?;
+    let _one_at_a_time = mine::room_for_one_more(&state, &user.user_id).await?;
     let meta = create_playlist(
         &state,
         &user.user_id,
