@@ -96,8 +96,9 @@ pub struct Fx {
     pub private_playlist: String,
     /// An item of the public playlist.
     pub item_id: String,
-    /// A fresh invite to the public playlist, created by Owner.
+    /// A fresh invite to the public playlist, created by Owner: its token and its id.
     pub invite: String,
+    pub invite_id: String,
     /// A live account that no role is: the target of "add this collaborator".
     pub outsider: TestClient,
     /// Kept open so that the session lives; the host's and the guest's sockets.
@@ -227,16 +228,16 @@ pub async fn fixture(srv: &TestServer, tracks: &[String], with_session: bool) ->
         .unwrap_or_default()
         .to_string();
     assert!(!item_id.is_empty(), "an item id in {page}");
-    let invite = owner
+    // Several uses: every role's cell may accept it.
+    let created = owner
         .post(
             &format!("/v1/playlists/{public_playlist}/invites"),
-            json!({}),
+            json!({"max_uses": 20}),
         )
         .await
-        .expect(201)["token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+        .expect(201);
+    let invite = created["token"].as_str().unwrap_or_default().to_string();
+    let invite_id = created["id"].as_str().unwrap_or_default().to_string();
     let mut session_sockets = Vec::new();
     let mut join_code = String::new();
     if with_session {
@@ -263,6 +264,7 @@ pub async fn fixture(srv: &TestServer, tracks: &[String], with_session: bool) ->
         private_playlist,
         item_id,
         invite,
+        invite_id,
         outsider,
         session_sockets,
         join_code,

@@ -463,7 +463,24 @@ pub fn rest_rows() -> Vec<RestRow> {
             "POST",
             "/v1/playlists/{id}/invites",
             |f| format!("/v1/playlists/{}/invites", f.public_playlist),
-            empty,
+            |_| Some(json!({"max_uses": 3, "expires_in_s": 3600})),
+            Only(OWNERS)
+        ),
+        row!(
+            "GET",
+            "/v1/playlists/{id}/invites",
+            |f| format!("/v1/playlists/{}/invites", f.public_playlist),
+            none,
+            Only(OWNERS)
+        ),
+        row!(
+            "DELETE",
+            "/v1/playlists/{id}/invites/{invite_id}",
+            |f| format!(
+                "/v1/playlists/{}/invites/{}",
+                f.public_playlist, f.invite_id
+            ),
+            none,
             Only(OWNERS)
         ),
         row!(
