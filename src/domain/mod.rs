@@ -1,5 +1,6 @@
 //! Domain: pure state machines (no I/O, time passed in). Actors are thin shells around them.
 
+pub mod offline;
 pub mod player;
 pub mod playlist;
 pub mod playlist_labels;
