@@ -3,6 +3,7 @@
 //! the most-popular and random baselines.
 
 pub mod eval;
+pub mod made_for_you;
 pub mod radio;
 pub mod recommend;
 pub mod similarity;
