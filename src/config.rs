@@ -83,6 +83,10 @@ pub struct AuthConfig {
     pub login_backoff_reset_ms: i64,
     /// Rate-limiter maps sweep out idle keys once they hold this many.
     pub limiter_sweep_keys: usize,
+    /// Accounts remembered as existing (checked on every authenticated request), and for how
+    /// long; a deletion on another node is noticed here after at most the TTL.
+    pub account_cache_size: usize,
+    pub account_cache_ttl_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,6 +116,11 @@ pub struct WsConfig {
     pub invalid_frame_window_ms: u64,
     pub rate_burst: u32,
     pub rate_per_sec: u32,
+    /// Welcomed sockets per user (close 4005 beyond), sockets per client address (4006), and
+    /// sockets per address that have not sent `hello` yet (4007).
+    pub max_connections_per_user: u32,
+    pub max_connections_per_address: u32,
+    pub max_pending_per_address: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -338,6 +347,22 @@ impl Config {
         }
         if self.auth.limiter_sweep_keys == 0 {
             return bad("auth.limiter_sweep_keys", "must be at least 1");
+        }
+        if self.auth.account_cache_size == 0 || self.auth.account_cache_ttl_ms <= 0 {
+            return bad(
+                "auth.account_cache_size",
+                "account_cache_size and account_cache_ttl_ms must be positive",
+            );
+        }
+        if self.ws.max_connections_per_user == 0
+            || self.ws.max_connections_per_address == 0
+            || self.ws.max_pending_per_address == 0
+        {
+            return bad(
+                "ws.max_connections_per_user",
+                "ws.max_connections_per_user, max_connections_per_address and \
+                 max_pending_per_address must be at least 1",
+            );
         }
         if self.auth.pbkdf2_iterations < 600_000 {
             return bad("auth.pbkdf2_iterations", "must be at least 600000");

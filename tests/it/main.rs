@@ -2,6 +2,7 @@
 
 mod common;
 
+mod account_delete;
 mod auth;
 mod auth_throttle;
 mod catalog;
@@ -30,4 +31,5 @@ mod sessions;
 mod storage_conformance;
 mod web;
 mod ws_frames;
+mod ws_limits;
 mod ws_protocol;
