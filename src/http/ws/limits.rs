@@ -191,11 +191,12 @@ mod tests {
     use super::*;
 
     fn ws(per_user: u32, per_addr: u32, pending: u32) -> WsConfig {
-        let mut c = WsConfig::default();
-        c.max_connections_per_user = per_user;
-        c.max_connections_per_address = per_addr;
-        c.max_pending_per_address = pending;
-        c
+        WsConfig {
+            max_connections_per_user: per_user,
+            max_connections_per_address: per_addr,
+            max_pending_per_address: pending,
+            ..WsConfig::default()
+        }
     }
 
     #[test]
@@ -205,12 +206,15 @@ mod tests {
         let cfg = ws(2, 3, 2);
         let mut a = l.admit(ip, &cfg).unwrap();
         let b = l.admit(ip, &cfg).unwrap();
-        assert_eq!(l.admit(ip, &cfg).unwrap_err().code, close::TOO_MANY_PENDING);
+        assert_eq!(
+            l.admit(ip, &cfg).err().unwrap().code,
+            close::TOO_MANY_PENDING
+        );
         a.welcomed();
         let c = l.admit(ip, &cfg).unwrap();
         assert_eq!(l.address_connections(ip), (3, 2));
         assert_eq!(
-            l.admit(ip, &cfg).unwrap_err().code,
+            l.admit(ip, &cfg).err().unwrap().code,
             close::TOO_MANY_FOR_ADDRESS
         );
         let other: IpAddr = "10.0.0.2".parse().unwrap();
@@ -226,13 +230,14 @@ mod tests {
         let out = Arc::new(Outbox::new(4));
         let s1 = l.welcome(&user, 1, &out, 2, || false).unwrap();
         let _s2 = l.welcome(&user, 2, &out, 2, || false).unwrap();
-        let refused = l.welcome(&user, 3, &out, 2, || false).unwrap_err();
+        let refused = l.welcome(&user, 3, &out, 2, || false).err().unwrap();
         assert_eq!(refused.code, close::TOO_MANY_FOR_USER);
         drop(s1);
         assert!(l.welcome(&user, 4, &out, 2, || false).is_ok());
         assert_eq!(
             l.welcome(&Arc::from("v"), 5, &out, 2, || true)
-                .unwrap_err()
+                .err()
+                .unwrap()
                 .code,
             close::ACCOUNT_DELETED
         );
