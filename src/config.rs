@@ -348,21 +348,29 @@ impl Config {
         if self.auth.limiter_sweep_keys == 0 {
             return bad("auth.limiter_sweep_keys", "must be at least 1");
         }
-        if self.auth.account_cache_size == 0 || self.auth.account_cache_ttl_ms <= 0 {
-            return bad(
-                "auth.account_cache_size",
-                "account_cache_size and account_cache_ttl_ms must be positive",
-            );
+        if self.auth.account_cache_size == 0 {
+            return bad("auth.account_cache_size", "must be at least 1");
         }
-        if self.ws.max_connections_per_user == 0
-            || self.ws.max_connections_per_address == 0
-            || self.ws.max_pending_per_address == 0
-        {
-            return bad(
+        if self.auth.account_cache_ttl_ms <= 0 {
+            return bad("auth.account_cache_ttl_ms", "must be positive");
+        }
+        for (key, v) in [
+            (
                 "ws.max_connections_per_user",
-                "ws.max_connections_per_user, max_connections_per_address and \
-                 max_pending_per_address must be at least 1",
-            );
+                self.ws.max_connections_per_user,
+            ),
+            (
+                "ws.max_connections_per_address",
+                self.ws.max_connections_per_address,
+            ),
+            (
+                "ws.max_pending_per_address",
+                self.ws.max_pending_per_address,
+            ),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1");
+            }
         }
         if self.auth.pbkdf2_iterations < 600_000 {
             return bad("auth.pbkdf2_iterations", "must be at least 600000");

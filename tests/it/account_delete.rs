@@ -212,3 +212,30 @@ async fn delete_me_revokes_tokens_closes_sockets_and_erases_only_that_account() 
     ann.get("/v1/me").await.expect_error(401, "unauthorized");
     assert!(again.get("/v1/me/tracks").await.expect(200)["total"] == 0);
 }
+
+#[tokio::test]
+async fn existence_answers_are_cached_for_the_configured_ttl() {
+    let srv = TestServer::start_with(|c| c.auth.account_cache_ttl_ms = 300).await;
+    let ann = srv.client().new_user("cached").await;
+    let ann_id = ann.user_id.clone().unwrap();
+    ann.get("/v1/me/tracks").await.expect(200);
+    // Deleted behind this server's back (as another server of a cluster would): the cached
+    // answer holds for the TTL, then the account is refused.
+    assert!(srv.state.storage.accounts.delete(&ann_id).await.unwrap());
+    ann.get("/v1/me/tracks").await.expect(200);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    ann.get("/v1/me/tracks")
+        .await
+        .expect_error(401, "unauthorized");
+}
+
+#[test]
+fn account_cache_keys_are_validated() {
+    for (key, value) in [
+        ("auth.account_cache_size", toml::Value::Integer(0)),
+        ("auth.account_cache_ttl_ms", toml::Value::Integer(0)),
+    ] {
+        let err = segue::config::Config::load(None, Vec::new(), &[(key, value)]).unwrap_err();
+        assert!(err.to_string().contains(key), "{err}");
+    }
+}

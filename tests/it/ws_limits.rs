@@ -110,3 +110,16 @@ async fn sockets_without_hello_per_address_are_bounded_and_released() {
     let (all, pending) = srv.state.conn_limits.address_connections(ip);
     assert_eq!((all, pending), (4, 2), "two welcomed, two silent");
 }
+
+#[test]
+fn limit_keys_must_be_at_least_one() {
+    for key in [
+        "ws.max_connections_per_user",
+        "ws.max_connections_per_address",
+        "ws.max_pending_per_address",
+    ] {
+        let err = segue::config::Config::load(None, Vec::new(), &[(key, toml::Value::Integer(0))])
+            .unwrap_err();
+        assert!(err.to_string().contains(key), "{err}");
+    }
+}
