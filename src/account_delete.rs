@@ -26,6 +26,12 @@ pub async fn delete_account(app: &web::Data<AppState>, user_id: &str) -> ApiResu
     match erase(app, user_id).await {
         Ok(()) => {
             tracing::info!(user_id, "account deleted");
+            app.metrics.describe(
+                "segue_accounts_deleted_total",
+                "counter",
+                "Accounts deleted with DELETE /v1/me",
+            );
+            app.metrics.inc("segue_accounts_deleted_total");
             Ok(())
         }
         Err(e) => {

@@ -134,6 +134,7 @@ async fn delete_me_revokes_tokens_closes_sockets_and_erases_only_that_account() 
     .await;
 
     ann.delete("/v1/me").await.expect(200);
+    assert_eq!(srv.state.metrics.value("segue_accounts_deleted_total"), 1);
 
     // Live sockets close with 4004; Bob's stays open.
     assert_eq!(ws1.closed(Duration::from_secs(5)).await, Closed::Code(4004));

@@ -66,6 +66,11 @@ async fn welcomed_sockets_per_user_are_bounded_and_released_on_close() {
             .user_connections(ann.user_id.as_deref().unwrap()),
         3
     );
+    let metrics = srv.state.metrics.render();
+    assert!(
+        metrics.contains("segue_ws_refused_total{reason=\"per_user\"} 2"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -82,6 +87,11 @@ async fn sockets_per_address_are_bounded_and_released_on_close() {
     refused_on_connect(&srv, 4006).await;
     close(a).await;
     let _d = welcomed(&srv, &ann, "d3").await;
+    let metrics = srv.state.metrics.render();
+    assert!(
+        metrics.contains("segue_ws_refused_total{reason=\"per_address\"} 2"),
+        "{metrics}"
+    );
     drop((b, c));
 }
 

@@ -82,6 +82,7 @@ impl Conn {
                 || self.state.accounts_seen.is_deleted(&user_id, now),
             )
             .map_err(|r| {
+                r.count(&self.state.metrics);
                 self.hello_close = Some(r.code);
                 ApiError::new(ErrorCode::RateLimited, r.message)
             })?;

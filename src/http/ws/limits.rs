@@ -30,6 +30,24 @@ pub struct Refusal {
     pub message: String,
 }
 
+impl Refusal {
+    /// Counts the refusal in `segue_ws_refused_total{reason}`.
+    pub fn count(&self, metrics: &crate::metrics::Metrics) {
+        let reason = match self.code {
+            close::TOO_MANY_FOR_USER => "per_user",
+            close::TOO_MANY_FOR_ADDRESS => "per_address",
+            close::TOO_MANY_PENDING => "pending_per_address",
+            _ => "account_deleted",
+        };
+        metrics.describe(
+            "segue_ws_refused_total",
+            "counter",
+            "WebSocket connections refused by a connection limit or a deleted account",
+        );
+        metrics.add_labelled("segue_ws_refused_total", &[("reason", reason)], 1);
+    }
+}
+
 fn bump(map: &mut HashMap<IpAddr, u32>, ip: IpAddr) {
     *map.entry(ip).or_insert(0) += 1;
 }

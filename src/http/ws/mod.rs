@@ -216,6 +216,7 @@ impl Conn {
             match admitted {
                 Ok(slot) => self.addr_slot = Some(slot),
                 Err(r) => {
+                    r.count(&self.state.metrics);
                     let e = ApiError::new(ErrorCode::RateLimited, r.message);
                     self.last_words = Some(codec::error(None, &e));
                     return Stop::Close(r.code, close_reason(r.code));
