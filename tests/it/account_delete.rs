@@ -240,3 +240,51 @@ fn account_cache_keys_are_validated() {
         assert!(err.to_string().contains(key), "{err}");
     }
 }
+
+#[tokio::test]
+async fn a_deleted_member_leaves_the_group_session_and_a_deleted_host_hands_it_over() {
+    let srv = TestServer::start().await;
+    let host = crate::sessions::quick_user(&srv, "dhost").await;
+    let guest = crate::sessions::quick_user(&srv, "dguest").await;
+    let other = crate::sessions::quick_user(&srv, "dother").await;
+    let (mut hws, _) = host.ws("host-dev").await;
+    let r = hws
+        .request(json!({"type": "session_create", "name": "Friday"}))
+        .await;
+    let code = WsClient::ok(r)["join_code"].as_str().unwrap().to_string();
+    let (mut gws, _) = guest.ws("guest-dev").await;
+    let (mut ows, _) = other.ws("other-dev").await;
+    for ws in [&mut gws, &mut ows] {
+        WsClient::ok(
+            ws.request(json!({"type": "session_join", "join_code": code}))
+                .await,
+        );
+    }
+    let members = |n: usize| {
+        move |m: &serde_json::Value| {
+            m["type"] == "session_state" && m["members"].as_array().is_some_and(|a| a.len() == n)
+        }
+    };
+    hws.recv_where(members(3)).await;
+
+    // A guest's deletion: the others see two members.
+    guest.delete("/v1/me").await.expect(200);
+    assert_eq!(gws.closed(Duration::from_secs(5)).await, Closed::Code(4004));
+    let st = hws.recv_where(members(2)).await;
+    assert!(
+        !st.to_string().contains(guest.user_id.as_deref().unwrap()),
+        "{st}"
+    );
+
+    // The host's deletion: the session passes to the remaining member.
+    host.delete("/v1/me").await.expect(200);
+    assert_eq!(hws.closed(Duration::from_secs(5)).await, Closed::Code(4004));
+    let st = ows.recv_where(members(1)).await;
+    assert_eq!(st["host_user_id"], json!(other.user_id), "{st}");
+    assert_eq!(
+        srv.state
+            .sessions
+            .session_of(host.user_id.as_deref().unwrap()),
+        None
+    );
+}
