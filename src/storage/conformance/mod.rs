@@ -8,6 +8,7 @@ pub mod erasure;
 pub mod history;
 pub mod library;
 pub mod players;
+pub mod playlist_invites;
 pub mod playlists;
 pub mod sessions;
 

@@ -7,6 +7,7 @@ mod erasure;
 mod history;
 mod library;
 mod players;
+mod playlist_invites;
 mod playlists;
 mod sessions;
 
