@@ -63,6 +63,9 @@ async fn erase(app: &web::Data<AppState>, user_id: &str) -> ApiResult<()> {
                 app.storage.playlists.delete(id).await?;
                 crate::actors::playlist_access::notify_search(app, id, None);
             }
+            // Unlike removing a collaborator on request, the invites the account used stay:
+            // they exist to keep that person out, and a deleted account can never accept one
+            // again (its tokens are refused; a new account gets a new id).
             Role::Collaborator | Role::Follower => {
                 app.storage
                     .playlists
