@@ -3,6 +3,8 @@
 //! `run(listener, config)` starts the whole server on an already-bound listener; `main` and the
 //! tests both go through it.
 
+pub mod account_cache;
+pub mod account_delete;
 pub mod actors;
 pub mod admin;
 pub mod auth;
@@ -97,6 +99,11 @@ pub async fn run_with_clock(
         login_throttle: login_throttle::LoginThrottle::new(&config.auth),
         dummy_password_hash: std::sync::OnceLock::new(),
         register_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.registration_per_minute),
+        accounts_seen: account_cache::AccountCache::new(
+            config.auth.account_cache_size,
+            config.auth.account_cache_ttl_ms,
+        ),
+        conn_limits: http::ws::limits::ConnLimits::new(),
         metrics: Arc::new(metrics::Metrics::default()),
         cdn: cdn::Cdn::new(&config, addr)?,
         search: search.clone(),

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod conformance;
+pub mod erasure;
 pub mod history;
 pub mod library;
 pub mod players;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 pub use accounts::{Account, AccountRepo, Tier};
 pub use catalog::{Album, Artist, CatalogRepo, Track};
+pub use erasure::ErasureRepo;
 pub use history::HistoryRepo;
 pub use library::LibraryRepo;
 pub use players::{DeviceRecord, PlayerRecord, PlayerRepo};
@@ -32,6 +34,8 @@ pub struct Storage {
     pub sessions: Arc<dyn SessionRepo>,
     pub library: Arc<dyn LibraryRepo>,
     pub history: Arc<dyn HistoryRepo>,
+    /// Removes a deleted account's personal data.
+    pub erasure: Arc<dyn ErasureRepo>,
     /// Answers readiness: can the backend take a read right now?
     pub health: Arc<dyn HealthCheck>,
 }

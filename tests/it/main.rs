@@ -2,6 +2,7 @@
 
 mod common;
 
+mod account_delete;
 mod auth;
 mod auth_throttle;
 mod authz_fixture;
@@ -37,4 +38,5 @@ mod sessions;
 mod storage_conformance;
 mod web;
 mod ws_frames;
+mod ws_limits;
 mod ws_protocol;

@@ -195,3 +195,20 @@ impl Handler<Flush> for UserActor {
         AtomicResponse::new(Box::pin(fut))
     }
 }
+
+/// The account is being deleted: stop at once and store nothing (its data is being erased).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Discard;
+
+impl Handler<Discard> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Discard, ctx: &mut Context<Self>) {
+        self.passivating = true;
+        self.persist.dirty = false;
+        let tx = self.app.players.begin_stop(&self.user_id, &ctx.address());
+        self.app.players.end_stop(&self.user_id, tx);
+        ctx.stop();
+    }
+}

@@ -8,6 +8,7 @@
 mod accounts;
 mod catalog;
 mod catalog_write;
+mod erasure;
 mod history;
 mod library;
 mod migrate;
@@ -53,6 +54,7 @@ pub struct ScyllaRepos {
     pub library: Arc<ScyllaLibrary>,
     pub history: Arc<ScyllaHistory>,
     pub playlists: Arc<ScyllaPlaylists>,
+    pub erasure: Arc<erasure::ScyllaErasure>,
 }
 
 impl ScyllaRepos {
@@ -66,6 +68,7 @@ impl ScyllaRepos {
             sessions: self.sessions.clone(),
             library: self.library.clone(),
             history: self.history.clone(),
+            erasure: self.erasure.clone(),
             health: Arc::new(self.db.clone()),
         }
     }
@@ -187,6 +190,7 @@ impl ScyllaDb {
             library: Arc::new(ScyllaLibrary::new(db.clone()).await?),
             history: Arc::new(ScyllaHistory::new(db.clone()).await?),
             playlists: Arc::new(ScyllaPlaylists::new(db.clone()).await?),
+            erasure: Arc::new(erasure::ScyllaErasure::new(db.clone()).await?),
             db,
         })
     }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod catalog;
+mod erasure;
 mod history;
 mod library;
 mod players;
@@ -98,6 +99,7 @@ pub fn storage_on(db: SqliteDb) -> Storage {
         sessions: Arc::new(sessions::SqliteSessions(db.clone())),
         library: Arc::new(library::SqliteLibrary(db.clone())),
         history: Arc::new(history::SqliteHistory(db.clone())),
+        erasure: Arc::new(erasure::SqliteErasure(db.clone())),
         health: Arc::new(db),
     }
 }
