@@ -429,19 +429,33 @@ mod tests {
     fn session_messages_follow_the_roster_rules() {
         let mut w = world();
         let v = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap_or_default();
-        assert!(w.session("session_join", v(r#"{"join_code":"ABCD2345"}"#), "u1").is_err());
-        w.session("session_create", v(r#"{"name":"x"}"#), "u0").unwrap_or_default();
+        assert!(w
+            .session("session_join", v(r#"{"join_code":"ABCD2345"}"#), "u1")
+            .is_err());
+        w.session("session_create", v(r#"{"name":"x"}"#), "u0")
+            .unwrap_or_default();
         for u in ["u1", "u2", "u3"] {
             let _ = w.session("session_join", v(r#"{"join_code":"abcd-2345"}"#), u);
         }
         let r = w.session.clone().unwrap_or_else(|| panic!("no session"));
-        assert_eq!(r.members.len(), SESSION_CAPACITY, "the fourth join is refused");
-        assert!(w.session("session_kick", v(r#"{"user_id":"u0"}"#), "u1").is_err());
-        w.session("session_promote", v(r#"{"user_id":"u1"}"#), "u0").unwrap_or_default();
+        assert_eq!(
+            r.members.len(),
+            SESSION_CAPACITY,
+            "the fourth join is refused"
+        );
+        assert!(w
+            .session("session_kick", v(r#"{"user_id":"u0"}"#), "u1")
+            .is_err());
+        w.session("session_promote", v(r#"{"user_id":"u1"}"#), "u0")
+            .unwrap_or_default();
         assert!(w.session.as_ref().is_some_and(|r| r.is_host("u1")));
         assert!(w.session("session_settings", v("{}"), "u0").is_err());
-        w.session("session_leave", v("{}"), "u1").unwrap_or_default();
-        assert!(w.session.as_ref().is_some_and(|r| r.members.len() == 2 && r.is_host("u0")));
+        w.session("session_leave", v("{}"), "u1")
+            .unwrap_or_default();
+        assert!(w
+            .session
+            .as_ref()
+            .is_some_and(|r| r.members.len() == 2 && r.is_host("u0")));
         w.session("session_end", v("{}"), "u0").unwrap_or_default();
         assert!(w.session.is_none());
         // Malformed bodies are bad requests, through the real session decoder.
