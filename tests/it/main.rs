@@ -7,6 +7,7 @@ mod auth_throttle;
 mod catalog;
 mod cdn;
 mod config_cli;
+mod devices_seen;
 mod fuzz_corpus;
 mod library;
 mod ops;
