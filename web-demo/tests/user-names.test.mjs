@@ -13,7 +13,7 @@ after(async () => {
   await browser?.close();
 });
 
-test('"added by" shows the display name of another collaborator', async () => {
+test('"added by" shows the display name of a former collaborator', async () => {
   await withScreens('user-names', async (pages) => {
     const owner = await registerUser('owner');
     const helper = await registerUser('zelda');
@@ -24,6 +24,9 @@ test('"added by" shows the display name of another collaborator', async () => {
     const ids = (tracks.items ?? tracks).map((t) => t.id ?? t.track?.id).slice(0, 2);
     await rest('POST', `/v1/playlists/${encodeURIComponent(pl.id)}/tracks`, { track_ids: [ids[0]] }, owner.token);
     await rest('POST', `/v1/playlists/${encodeURIComponent(pl.id)}/tracks`, { track_ids: [ids[1]] }, helper.token);
+    // The helper is no longer a collaborator: the playlist no longer names them anywhere, only
+    // their id stays on the song they added.
+    await rest('DELETE', `/v1/playlists/${encodeURIComponent(pl.id)}/collaborators/${encodeURIComponent(helper.user.id)}`, null, owner.token);
 
     const page = await openPage(browser, owner, { path: `/#/playlist/${encodeURIComponent(pl.id)}` });
     pages.push(['page', page]);
