@@ -274,7 +274,8 @@ function qualitySetting() {
       select.disabled = false;
     }
   });
-  return [h('label.small-text', { for: 'quality-select' }, 'Streaming quality'), select];
+  return h('div.setting', { style: { display: 'flex', flexDirection: 'column', gap: '6px' } },
+    h('label.small-text', { for: 'quality-select' }, 'Streaming quality'), select);
 }
 
 async function userMenu() {
