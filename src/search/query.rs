@@ -5,7 +5,7 @@
 
 use super::any_term::AnyTerm;
 use super::fuzzy::{ConstMatch, Expander};
-use super::schema::{fold_words, Fields, Kind, MAX_GRAM};
+use super::schema::{fold_words, Fields, Kind};
 use std::ops::Bound;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery,
@@ -227,14 +227,14 @@ pub struct Ctx<'a> {
     pub user_id: Option<&'a str>,
 }
 
-fn term_q(field: Field, t: &str) -> Box<dyn Query> {
+pub(super) fn term_q(field: Field, t: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, t),
         IndexRecordOption::WithFreqs,
     ))
 }
 
-fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
+pub(super) fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(q, b))
 }
 
@@ -263,42 +263,6 @@ pub fn word_clause(f: &Fields, x: &Expander, t: &str) -> Box<dyn Query> {
         boost(term_q(f.album, t), ALBUM_BOOST),
     ];
     bonuses.into_iter().fold(fuzzy_q(x, f.all, t), |q, bonus| {
-        Box::new(BooleanQuery::new(vec![
-            (Occur::Must, q),
-            (Occur::Should, bonus),
-        ]))
-    })
-}
-
-/// The word being typed (the query ends inside it): like `word_clause`, but a word that merely
-/// starts with it also matches, for `PREFIX_MATCH`, plus `NAME_PREFIX` when a word of the name
-/// starts with it (the edge n-grams the suggestions match). A prefix-only hit therefore scores at
-/// most 1.5, below the 2.5 an exact word earns before its BM25 (a ratio above the largest static
-/// rank ratio of 2.6 once BM25 is added), and above a typo-only hit (0.5).
-pub fn open_word_clause(f: &Fields, x: &Expander, t: &str) -> Box<dyn Query> {
-    let prefix: Box<dyn Query> = Box::new(ConstMatch {
-        inner: x.prefix_query(f.all, t),
-        score: PREFIX_MATCH,
-    });
-    let matched: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
-        (Occur::Should, fuzzy_q(x, f.all, t)),
-        (Occur::Should, prefix),
-    ]));
-    let gram: String = t.chars().take(MAX_GRAM).collect();
-    let bonuses: [Box<dyn Query>; 5] = [
-        Box::new(ConstScoreQuery::new(
-            Box::new(TermQuery::new(
-                Term::from_field_text(f.name_edge, &gram),
-                IndexRecordOption::Basic,
-            )),
-            NAME_PREFIX,
-        )),
-        Box::new(ConstScoreQuery::new(term_q(f.all, t), EXACT_BONUS)),
-        boost(term_q(f.name, t), NAME_BOOST),
-        boost(term_q(f.artist, t), ARTIST_BOOST),
-        boost(term_q(f.album, t), ALBUM_BOOST),
-    ];
-    bonuses.into_iter().fold(matched, |q, bonus| {
         Box::new(BooleanQuery::new(vec![
             (Occur::Must, q),
             (Occur::Should, bonus),
@@ -386,7 +350,10 @@ fn text_clauses(parsed: &Parsed, ctx: &mut Ctx) -> Vec<(Occur, Box<dyn Query>)> 
         .iter()
         .map(|t| {
             if open.as_ref() == Some(t) {
-                (Occur::Must, open_word_clause(f, ctx.expander, t))
+                (
+                    Occur::Must,
+                    super::prefix::open_word_clause(f, ctx.expander, t),
+                )
             } else {
                 (Occur::Must, word_clause(f, ctx.expander, t))
             }
