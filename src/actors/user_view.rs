@@ -166,6 +166,7 @@ pub fn devices_view(devices: &[Device], p: &PlayerState) -> Vec<DeviceView> {
                 online: d.conns > 0,
                 active,
                 volume: if active { p.volume } else { d.volume },
+                last_seen_ms: d.last_seen_ms,
             }
         })
         .collect()

@@ -89,6 +89,10 @@ pub struct DeviceView {
     pub online: bool,
     pub active: bool,
     pub volume: u8,
+    /// When the device last connected or disconnected (server clock, ms): clients hide offline
+    /// devices unseen for long.
+    #[serde(default)]
+    pub last_seen_ms: i64,
 }
 
 #[derive(Debug, Serialize)]

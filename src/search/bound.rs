@@ -6,7 +6,7 @@
 
 use super::query::{
     distinct_words, Ctx, Filter, Parsed, ALBUM_BOOST, ARTIST_BOOST, CONST_MATCH, EXACT_BONUS,
-    FUZZY_MATCH, NAME_BOOST,
+    FUZZY_MATCH, NAME_BOOST, NAME_PREFIX, PREFIX_MATCH,
 };
 use super::schema::fold_words;
 use tantivy::query::Bm25Weight;
@@ -28,7 +28,11 @@ fn bm25_max(ctx: &Ctx, field: Field, terms: &[String]) -> Score {
 pub fn max_text_score(parsed: &Parsed, ctx: &mut Ctx) -> Score {
     let f = ctx.fields;
     let mut total = CONST_MATCH; // every document's constant
+    let open = super::prefix::open_word(parsed, ctx.analyzer);
     for t in distinct_words(parsed, ctx.analyzer) {
+        if open.as_ref() == Some(&t) {
+            total += PREFIX_MATCH + NAME_PREFIX;
+        }
         let one = [t];
         total += FUZZY_MATCH
             + EXACT_BONUS

@@ -86,7 +86,15 @@ impl Expander<'_> {
     /// through; the rest, usually many rare terms, merged into one sorted list up front, so that
     /// skipping never has to advance dozens of lists.
     fn parts(&self, field: Field, word: &str, distance: u8) -> Vec<Box<dyn Query>> {
-        let mut terms = self.expansions(field, word, distance);
+        self.parts_of(field, self.expansions(field, word, distance))
+    }
+
+    /// `parts` of a given list of expansions `(term, document frequency)`.
+    pub(super) fn parts_of(
+        &self,
+        field: Field,
+        mut terms: Vec<(String, u64)>,
+    ) -> Vec<Box<dyn Query>> {
         terms.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let split = terms.len().min(SKIPPABLE_EXPANSIONS);
         let mut parts: Vec<Box<dyn Query>> = terms[..split]

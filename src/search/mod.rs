@@ -12,6 +12,7 @@ mod complete_tests;
 mod exec;
 mod fuzzy;
 pub mod index;
+mod prefix;
 pub mod query;
 pub mod ranked_bulk;
 pub mod ranking;

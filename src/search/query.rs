@@ -21,6 +21,9 @@ pub(super) const EXACT_BONUS: f32 = 2.0;
 pub(super) const NAME_BOOST: f32 = 3.0;
 pub(super) const ARTIST_BOOST: f32 = 2.0;
 pub(super) const ALBUM_BOOST: f32 = 1.0;
+/// The word being typed matches words it begins (`open_word_clause`); in a name, more.
+pub(super) const PREFIX_MATCH: f32 = 0.75;
+pub(super) const NAME_PREFIX: f32 = 0.75;
 /// What a matching year range, `tag:new`, or any document at all (so that filter-only queries
 /// rank by popularity) adds.
 pub(super) const CONST_MATCH: f32 = 1.0;
@@ -224,14 +227,14 @@ pub struct Ctx<'a> {
     pub user_id: Option<&'a str>,
 }
 
-fn term_q(field: Field, t: &str) -> Box<dyn Query> {
+pub(super) fn term_q(field: Field, t: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, t),
         IndexRecordOption::WithFreqs,
     ))
 }
 
-fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
+pub(super) fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(q, b))
 }
 
@@ -342,9 +345,19 @@ pub(super) fn distinct_words(parsed: &Parsed, analyzer: &mut TextAnalyzer) -> Ve
 /// Clauses for the bare words and phrases (shared by every type).
 fn text_clauses(parsed: &Parsed, ctx: &mut Ctx) -> Vec<(Occur, Box<dyn Query>)> {
     let f = ctx.fields;
+    let open = super::prefix::open_word(parsed, ctx.analyzer);
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = distinct_words(parsed, ctx.analyzer)
         .iter()
-        .map(|t| (Occur::Must, word_clause(f, ctx.expander, t)))
+        .map(|t| {
+            if open.as_ref() == Some(t) {
+                (
+                    Occur::Must,
+                    super::prefix::open_word_clause(f, ctx.expander, t),
+                )
+            } else {
+                (Occur::Must, word_clause(f, ctx.expander, t))
+            }
+        })
         .collect();
     for p in &parsed.phrases {
         let terms = fold_words(ctx.analyzer, p);

@@ -66,11 +66,17 @@ export const api = {
   del(path, body, query) {
     return this.req('DELETE', path, body, { query });
   },
+  patch(path, body = {}, query) {
+    return this.req('PATCH', path, body, { query });
+  },
 
   // ---- accounts
   login: (username, password) => api.post('/v1/auth/login', { username, password }),
   register: (username, password, display_name) => api.post('/v1/auth/register', { username, password, display_name }),
   me: () => api.get('/v1/me'),
+  settings: () => api.get('/v1/me/settings'),
+  setStreamingQuality: (streaming_quality) => api.patch('/v1/me/settings', { streaming_quality }),
+  user: (id) => api.get(`/v1/users/${encodeURIComponent(id)}`),
 
   // ---- catalog
   tracks: (limit = 50, offset = 0) => api.get('/v1/tracks', { limit, offset }),
@@ -96,6 +102,10 @@ export const api = {
   likedTracks: (limit = 50, offset = 0) => api.get('/v1/me/tracks', { limit, offset }),
   like: (ids) => api.put('/v1/me/tracks', { ids }, { ids: ids.join(',') }),
   unlike: (ids) => api.del('/v1/me/tracks', { ids }, { ids: ids.join(',') }),
+  savedAlbums: (limit = 50) => api.get('/v1/me/albums', { limit }),
+  albumsSaved: (ids) => api.get('/v1/me/albums/contains', { ids: ids.join(',') }),
+  saveAlbums: (ids) => api.put('/v1/me/albums', { ids }, { ids: ids.join(',') }),
+  unsaveAlbums: (ids) => api.del('/v1/me/albums', { ids }, { ids: ids.join(',') }),
   following: (kind = 'artist') => api.get('/v1/me/following', { kind }),
   follow: (kind, id) => api.put(`/v1/me/following/${kind}/${encodeURIComponent(id)}`, {}),
   unfollow: (kind, id) => api.del(`/v1/me/following/${kind}/${encodeURIComponent(id)}`),

@@ -8,9 +8,11 @@ import { AudioEngine } from './player.js';
 import { h, $, clear, toast, icon, modal, colorFor } from './util.js';
 import { initNowBar, cmd } from './nowbar.js';
 import { initPanels, openPanel, joinSession } from './panels.js';
-import { initSearch } from './search.js';
+import { initSearch, clearSearchBox } from './search.js';
 import * as views from './views.js';
 import { playlistView, leavePlaylistView, acceptInvite, createPlaylist, refreshMyPlaylists } from './playlists.js';
+
+store.nameFetcher = (id) => api.user(id);
 
 const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/v1/ws`;
 
@@ -189,6 +191,10 @@ async function route() {
   const view = $('#view');
   document.querySelectorAll('[data-nav]').forEach((a) => a.classList.toggle('current', a.dataset.nav === (parts[0] || 'home')));
   document.querySelectorAll('.side-link').forEach((a) => a.classList.toggle('current', a.getAttribute('href') === hash));
+  // The search box shows the query of the results page and nothing elsewhere: a query left in
+  // it on an album or playlist page reads as if that page were filtered by it.
+  // (views.searchPage fills it on the results page.)
+  if (parts[0] !== 'search') clearSearchBox();
   if (currentPlaylistView && parts[0] !== 'playlist') leavePlaylistView();
   currentPlaylistView = parts[0] === 'playlist';
   view.scrollTop = 0;
@@ -240,9 +246,42 @@ function renderUser() {
 }
 store.on('me', renderUser);
 
+// Streaming quality (GET/PATCH /v1/me/settings): "auto" is the best the plan allows; a free plan
+// asking for "high" streams at its best (160 kbps). The next song (and the next signed URL) uses
+// the new setting; the bitrate being played shows in the now-playing bar.
+const QUALITIES = [
+  ['auto', 'Automatic (best for your plan)'],
+  ['low', 'Low (saves data)'],
+  ['normal', 'Normal'],
+  ['high', 'High (Premium)'],
+];
+function qualitySetting() {
+  const select = h('select.field#quality-select', { 'aria-label': 'Streaming quality', disabled: true },
+    QUALITIES.map(([v, label]) => h('option', { value: v }, label)));
+  api.settings().then((s) => {
+    if (QUALITIES.some(([v]) => v === s?.streaming_quality)) select.value = s.streaming_quality;
+    select.disabled = false;
+  }).catch((err) => toast(explain(err, 'Could not load your settings'), 'error'));
+  select.addEventListener('change', async () => {
+    select.disabled = true;
+    try {
+      const s = await api.setStreamingQuality(select.value);
+      if (s?.streaming_quality) select.value = s.streaming_quality;
+      toast('Streaming quality saved', 'success');
+    } catch (err) {
+      toast(explain(err, 'Could not save the streaming quality'), 'error');
+    } finally {
+      select.disabled = false;
+    }
+  });
+  return h('div.setting', { style: { display: 'flex', flexDirection: 'column', gap: '6px' } },
+    h('label.small-text', { for: 'quality-select' }, 'Streaming quality'), select);
+}
+
 async function userMenu() {
   await modal(store.me?.display_name || 'Account', (close) => [
     h('p.muted', `@${store.me?.username} · ${String(store.me?.tier || 'free')} plan`),
+    qualitySetting(),
     h('label.small-text', 'This device is called'),
     h('input.field#device-name', { value: store.device.name, maxLength: 40 }),
     h('div.row',

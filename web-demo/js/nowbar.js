@@ -39,6 +39,14 @@ export function initNowBar(s, e) {
 
 let dragging = null; // fraction while the knob is held
 
+/** The bitrate of the stream being played (player_state.stream.kbps, or the older
+ * stream.bitrate_kbps), e.g. "160 kbps". */
+function qualityBadge(p) {
+  const kbps = Number(p?.stream?.kbps ?? p?.stream?.bitrate_kbps);
+  if (!Number.isFinite(kbps) || kbps <= 0) return null;
+  return h('span.np-quality#np-quality', { title: 'Streaming quality (change it in your account menu)' }, ` · ${kbps} kbps`);
+}
+
 function render() {
   const p = store.player;
   const item = p?.item ? normTrack(p.item) : null;
@@ -60,7 +68,7 @@ function render() {
       item.album_id ? h('a', { href: `#/album/${encodeURIComponent(item.album_id)}`, title: item.album_title }, trackCover(item)) : cover(item.title),
       h('div.np-meta',
         h('div.np-title', { id: 'np-title' }, item.explicit ? h('span.explicit', 'E') : null, item.title),
-        h('div.np-artist', artistLine(item)),
+        h('div.np-artist', artistLine(item), qualityBadge(p)),
         deviceLine(p)),
       iconButton('heart', liked ? 'Remove from Liked Songs' : 'Save to Liked Songs', () => toggleLike(item.id), liked ? 'liked' : ''));
   }

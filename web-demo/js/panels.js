@@ -44,13 +44,14 @@ function render() {
 
 function itemRow(it, { current: isCurrent = false, draggable = false, index = 0 } = {}) {
   const t = normTrack(it);
-  const by = it.added_by_name || it.added_by_display_name || (it.added_by ? store.nameOf(it.added_by) : null);
+  const byName = it.added_by_name || it.added_by_display_name;
+  const by = byName ? h('span', byName) : it.added_by ? store.nameSpan(it.added_by) : null;
   const row = h(`div.qitem${isCurrent ? '.current' : ''}`, { dataset: { itemId: it.item_id ?? '' }, draggable: draggable ? 'true' : null },
     draggable ? h('span.drag', { title: 'Drag to reorder' }, icon('drag')) : h('span'),
     trackCover(t),
     h('div', { style: { minWidth: 0 } },
       h('div.t', t.title),
-      h('div.s', artistLine(t), by && store.session ? [' · ', h('span.by', `added by ${by}`)] : null)),
+      h('div.s', artistLine(t), by && store.session ? [' · ', h('span.by', 'added by ', by)] : null)),
     isCurrent ? (store.player?.playing ? h('span.eq', h('i'), h('i'), h('i')) : h('span')) :
       h('div.acts',
         iconButton('more', 'More', (e) => popupMenu(e.currentTarget, [
@@ -132,9 +133,18 @@ function contextLabel(ctx) {
 
 const kindIcon = (k) => icon({ tablet: 'phone', phone: 'phone', speaker: 'speaker', tv: 'tv', car: 'car', computer: 'computer', web: 'web' }[k] || 'computer', 'dev-icon');
 
+/** Offline devices unseen for longer than this are not listed (closed tabs, old browsers). */
+export const HIDE_OFFLINE_AFTER_MS = 24 * 3600 * 1000;
+
+/** Devices worth listing: online ones, the active one, and offline ones seen recently. */
+export function listedDevices(devices = store.devices, now = sock.serverNow()) {
+  return devices.filter((d) => d.online !== false || d.active || d.device_id === store.device.id
+    || !(Number(d.last_seen_ms) > 0) || now - Number(d.last_seen_ms) <= HIDE_OFFLINE_AFTER_MS);
+}
+
 function devicesPanel() {
   const p = store.player;
-  const list = [...store.devices].sort((a, b) => (b.online === true) - (a.online === true) || String(a.name).localeCompare(b.name));
+  const list = listedDevices().sort((a, b) => (b.online === true) - (a.online === true) || String(a.name).localeCompare(b.name));
   const box = h('div');
   if (store.conn !== 'open') box.append(h('p.muted.small-text', 'Reconnecting… the list updates when Segue is back.'));
   const activeId = p?.active_device_id;

@@ -59,8 +59,11 @@ export class AudioEngine {
     const mine = store.devices.find((d) => d.device_id === me);
     if (mine?.active) return true;
     // In a group session every member's device plays; a member without an active device of
-    // their own plays on this tab.
-    if (store.session && !store.devices.some((d) => d.active && d.device_id !== me) && state.active_device_id == null) return true;
+    // their own plays on this tab. Only an ONLINE device counts: a closed tab can stay the
+    // user's active device for the server's grace period (and longer on older servers), and
+    // yielding to it would leave this member silent while the screen says "playing".
+    const otherActiveOnline = store.devices.some((d) => d.active && d.online === true && d.device_id !== me);
+    if (store.session && !otherActiveOnline && state.active_device_id == null) return true;
     return false;
   }
 

@@ -41,6 +41,14 @@ export function initSearch() {
   });
 }
 
+/** Empties the search box (and its suggestions) when another page than the results is shown. */
+export function clearSearchBox() {
+  const input = $('#search-input');
+  if (!input || !input.value) return;
+  input.value = '';
+  hide();
+}
+
 function hide() {
   clearTimeout(pendingTimer);
   $('#suggest').hidden = true;
@@ -57,7 +65,8 @@ function normalize(x, kindHint) {
     kind,
     id: x.id ?? x.track_id ?? x.artist_id ?? x.album_id ?? x.playlist_id,
     title: x.title ?? x.name ?? x.text ?? x.display ?? '',
-    sub: kind === 'track' ? `Song · ${t.artists.map((a) => a.name).join(', ')}`
+    // A song's album tells apart the same title on several records (live, best-of, remaster).
+    sub: kind === 'track' ? ['Song', t.artists.map((a) => a.name).join(', '), t.album_title].filter(Boolean).join(' · ')
       : kind === 'album' ? `Album${normTrack(x).artists.length ? ' · ' + normTrack(x).artists.map((a) => a.name).join(', ') : ''}`
       : kind === 'artist' ? 'Artist' : kind === 'playlist' ? 'Playlist' : '',
     color: x.color ?? x.album?.color ?? null,

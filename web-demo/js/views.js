@@ -90,7 +90,7 @@ export function trackList(tracks, opts = {}) {
       opts.covers === false ? null : cover(t.album_title || t.title, t.color),
       h('div.txt', h('div.ttl', t.explicit ? h('span.explicit', 'E') : null, t.title), h('div.art', artistLine(t)))),
     showBy
-      ? h('span.by', extra.added_by ? store.nameOf(extra.added_by) : '')
+      ? h('span.by', extra.added_by ? store.nameSpan(extra.added_by) : '')
       : h('span.alb', opts.album === false ? '' : t.album_id ? h('a', { href: `#/album/${encodeURIComponent(t.album_id)}` }, t.album_title) : t.album_title),
     iconButton('heart', liked ? 'Remove from Liked Songs' : 'Save to Liked Songs', () => toggleLike(t.id), `like${liked ? '.liked' : ''}`),
     h('span.dur', fmtTime(t.duration_ms)),
@@ -276,9 +276,34 @@ export async function album(view, id) {
   const artists = normTrack(a).artists;
   const total = tracks.reduce((s, t) => s + t.duration_ms, 0);
   const ctx = `segue:album:${a.id ?? id}`;
+  const albumId = a.id ?? id;
+  // Save / unsave the album in the library (PUT/DELETE /v1/me/albums).
+  let saved = false;
+  const saveBtn = h('button.btn.outline.small#album-save', { 'aria-pressed': 'false' }, 'Save to library');
+  const setSaved = (v) => {
+    saved = v;
+    saveBtn.textContent = v ? 'Saved' : 'Save to library';
+    saveBtn.setAttribute('aria-pressed', String(v));
+    saveBtn.setAttribute('aria-label', v ? 'Remove album from library' : 'Save album to library');
+  };
+  setSaved(false);
+  api.albumsSaved([albumId]).then((r) => setSaved(Array.isArray(r) && r[0] === true)).catch(() => {});
+  saveBtn.addEventListener('click', async () => {
+    saveBtn.disabled = true;
+    try {
+      saved ? await api.unsaveAlbums([albumId]) : await api.saveAlbums([albumId]);
+      setSaved(!saved);
+      toast(saved ? 'Saved to Your Library' : 'Removed from Your Library', 'success');
+    } catch (err) {
+      toast(explain(err, 'Could not update your library'), 'error');
+    } finally {
+      saveBtn.disabled = false;
+    }
+  });
   clear(view,
     hero({ kind: 'Album', title: a.title ?? a.name, color: a.color, sub: [artists.map((x, i) => [i ? ', ' : '', x.id ? h('a', { href: `#/artist/${encodeURIComponent(x.id)}` }, h('b', x.name)) : x.name]), a.year || (a.release_date || '').slice(0, 4), `${tracks.length} songs, ${Math.round(total / 60000)} min`].filter(Boolean).map((x, i) => [i ? ' · ' : '', x]) }),
     h('div.actions', h('button.btn.primary.round-play#album-play', { 'aria-label': 'Play album', on: { click: () => playFrom(tracks, 0, ctx) } }, icon('play')),
+      saveBtn,
       h('button.btn.outline.small', { on: { click: () => queueTracks(tracks.map((t) => t.id)) } }, 'Add all to queue')),
     trackList(tracks.map((t) => ({ ...t, color: t.color ?? a.color, album_title: t.album_title || a.title })), { context: ctx, album: false, covers: false }));
 }
@@ -341,12 +366,20 @@ export async function library(view) {
   clear(view, h('h1', { style: { margin: '16px 0', fontSize: '30px' } }, 'Your Library'));
   const pl = h('div');
   const art = h('div', h('div.loading', 'Loading artists…'));
+  const albums = h('div#library-albums', h('div.loading', 'Loading albums…'));
   view.append(
     h('div.grid',
       card({ title: 'Liked Songs', sub: `${store.liked.size} songs`, color: '#5038a0', href: '#/liked' }),
       card({ title: 'Recently played', sub: 'History', color: '#0d72ea', href: '#/recent' })),
     h('div.panel-head', h('h2.section', 'Playlists'), h('button.btn.small', { on: { click: () => createPlaylist() } }, '+ New playlist')), pl,
+    h('h2.section', 'Albums'), albums,
     h('h2.section', 'Artists you follow'), art);
+  api.savedAlbums(50).then((res) => {
+    const list = itemsOf(res).map((x) => x.album ?? x).filter((al) => al && al.id);
+    clear(albums, list.length
+      ? h('div.grid', list.map((al) => card({ title: al.title ?? al.name ?? al.id, sub: String(al.year || 'Album'), color: al.color, href: `#/album/${encodeURIComponent(al.id)}` })))
+      : h('p.muted', 'Save albums from their page.'));
+  }).catch((err) => clear(albums, h('p.muted', explain(err))));
   clear(pl, store.playlists.length
     ? h('div.grid', store.playlists.map((p) => card({ title: p.name || 'Untitled', sub: playlistSub(p), color: p.color, href: `#/playlist/${encodeURIComponent(p.id)}` })))
     : h('p.muted', 'Create a playlist, or accept an invite to someone else’s.'));

@@ -9,6 +9,7 @@ pub mod playlists;
 pub mod search;
 pub mod sessions;
 pub mod stream;
+pub mod users;
 // `web.rs` is named `web_player` here so that it does not clash with `actix_web::web`.
 #[path = "web.rs"]
 pub mod web_player;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     playlists::configure(cfg);
     search::configure(cfg);
     sessions::configure(cfg);
+    users::configure(cfg);
     // Last, so that API routes win over the web player's pages.
     web_player::configure(cfg);
 }
