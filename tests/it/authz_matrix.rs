@@ -101,6 +101,14 @@ pub fn rest_rows() -> Vec<RestRow> {
             Everyone
         ),
         row!("GET", "/v1/me", |_| "/v1/me".into(), none, Accounts),
+        // Display names of other accounts, for "added by …".
+        row!(
+            "GET",
+            "/v1/users/{id}",
+            |f| format!("/v1/users/{}", f.id_of(Owner)),
+            none,
+            Accounts
+        ),
         // Every cell has its own fixture: each role deletes its own account.
         row!("DELETE", "/v1/me", |_| "/v1/me".into(), none, Accounts),
         // The catalog is public.
