@@ -90,6 +90,10 @@ function logout(message) {
 }
 api.onUnauthorized = () => logout('Your session has expired. Please log in again.');
 sock.on('unauthorized', async (ev) => {
+  if (ev.code === 4004) {
+    logout('This account has been deleted.');
+    return;
+  }
   // 4001: the token, or something else in hello. Ask the REST API which one it is.
   try {
     await api.me();

@@ -135,7 +135,8 @@ export class Socket {
         p.reject(new WsError('unavailable', 'connection lost'));
       }
       this.pending.clear();
-      if (ev.code === 4001) {
+      // 4001: hello refused; 4004: the account was deleted. Reconnecting cannot help either.
+      if (ev.code === 4001 || ev.code === 4004) {
         this.setStatus('closed', { code: ev.code, reason: ev.reason });
         this.emit('unauthorized', ev);
         return;
