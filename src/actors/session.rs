@@ -10,6 +10,7 @@ pub use playback::{Buffering, PlayerCmd};
 use super::resolve::{self, Prepared};
 use super::session_dir::MemberConn;
 use super::user_view::{fetch_meta, needed_tracks, player_view, MetaCache};
+use crate::cdn::Listener;
 use crate::domain::player::{apply, ApplyCtx, Command, Effect, ItemId, Limits, PlayerState};
 use crate::domain::session::{start_lead_ms, Departure, Member, Roster};
 use crate::error::{ApiError, ApiResult, StorageError};
@@ -19,6 +20,7 @@ use crate::protocol::client::PlayerRequest;
 use crate::protocol::codec::encode;
 use crate::protocol::server::PlayerStateView;
 use crate::storage::sessions::SessionRecord;
+use crate::storage::settings::StreamingQuality;
 use crate::storage::Tier;
 use actix::prelude::*;
 use actix_web::web;
@@ -111,12 +113,18 @@ impl SessionActor {
         })
     }
 
-    /// The shared `player_state`: one view for everyone, so no per-user data. The stream URL is
-    /// signed for the session at the quality every tier may have (normal is within the free
-    /// cap), and queue items say who added them.
+    /// The shared `player_state` when the listener is not known (free tier, normal quality:
+    /// 160 kbps, within every tier); members get `player_view_for` their own tier and setting.
     pub fn player_view(&self) -> PlayerStateView {
+        self.player_view_for(Listener::new(Tier::Free, StreamingQuality::Normal))
+    }
+
+    /// The shared `player_state` as `listener` receives it: the same for every member except
+    /// the stream, signed (for the session) at the best quality that listener's tier and
+    /// setting allow. Queue items say who added them.
+    pub fn player_view_for(&self, listener: Listener) -> PlayerStateView {
         let uid = format!("session-{}", self.id);
-        let mut view = player_view(&self.app, &uid, Tier::Free, &self.doc.player, &self.meta);
+        let mut view = player_view(&self.app, &uid, listener, &self.doc.player, &self.meta);
         view.active_device_id = None;
         for item in &mut view.queue {
             if let Ok(id) = item.item_id.parse::<u64>() {
@@ -132,9 +140,21 @@ impl SessionActor {
         }
     }
 
+    /// Pushes the shared player to every member connection, encoded once per distinct
+    /// listener (tier and setting: a handful), not once per member.
     fn publish_player(&mut self, ctx: &mut Context<Self>) {
-        let frame = encode(&self.player_view());
-        self.push_all(keys::PLAYER_STATE, &frame);
+        let mut frames: Vec<(Listener, bytes::Bytes)> = Vec::new();
+        for c in &self.conns {
+            let frame = match frames.iter().find(|(l, _)| *l == c.listener) {
+                Some((_, f)) => f.clone(),
+                None => {
+                    let f = encode(&self.player_view_for(c.listener));
+                    frames.push((c.listener, f.clone()));
+                    f
+                }
+            };
+            c.outbox.push_keyed(keys::PLAYER_STATE, frame);
+        }
         self.app
             .metrics
             .add("segue_session_deliveries_total", self.conns.len() as i64);
@@ -220,14 +240,21 @@ impl SessionActor {
         let limits = self.limits();
         let lead = self.lead_ms();
         let online = |_: &str| true;
+        let now = self.app.now_ms();
+        let issuer = match &cmd {
+            Command::TrackEnded { item_id } => {
+                self.track_end_issuer(user_id, device_id, *item_id, now)?
+            }
+            _ => device_id.to_string(),
+        };
         let actx = ApplyCtx {
-            issuer: Some(device_id),
+            issuer: Some(&issuer),
             is_online: &online,
             limits: &limits,
             random: rand::random(),
             start_lead_ms: Some(lead),
         };
-        let now = self.app.now_ms();
+        let finished = crate::actors::library::Finished::capture(&self.doc.player, now);
         let effects = apply(&mut self.doc.player, cmd, expected_version, now, &actx)?;
         let mut result = json!({});
         let mut changed = false;
@@ -244,6 +271,9 @@ impl SessionActor {
                 Effect::ItemChanged => {
                     // A new item: nobody is buffering it yet.
                     self.buffering.clear();
+                    if let Some(f) = &finished {
+                        self.record_member_plays(f, now);
+                    }
                 }
                 Effect::ActiveDeviceChanged => {}
             }
@@ -253,6 +283,57 @@ impl SessionActor {
         self.doc.added_by.retain(|k, _| queued.contains(k));
         result["version"] = json!(self.doc.player.version);
         Ok((result, changed))
+    }
+
+    /// Any member may end the current item (`track_ended`): the session's timeline is the
+    /// server's, so the report is applied as if from the device holding it. A guest who may not
+    /// control playback can only end it within `session.track_ended_slack_ms` of its end (else
+    /// a guest could skip with it); a stale item id passes through as a no-op.
+    fn track_end_issuer(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        item_id: ItemId,
+        now: i64,
+    ) -> ApiResult<String> {
+        let p = &self.doc.player;
+        let current = p.current.as_ref().map(|c| c.entry.item_id) == Some(item_id);
+        let slack = self.app.config.session.track_ended_slack_ms;
+        if current
+            && !self.doc.roster.can_control(user_id)
+            && p.duration_ms() - p.live_position(now) > slack
+        {
+            return Err(ApiError::forbidden(format!(
+                "the current item has not ended: guests may end it only within {slack} ms of its end"
+            )));
+        }
+        Ok(p.active_device_id
+            .clone()
+            .unwrap_or_else(|| device_id.to_string()))
+    }
+
+    /// The item `f` stopped: a play in the history of every member listening (a device
+    /// connected to the session), for the time it played since they joined.
+    fn record_member_plays(&self, f: &crate::actors::library::Finished, now: i64) {
+        let mut seen = HashSet::new();
+        for c in &self.conns {
+            if !seen.insert(c.user_id.clone()) {
+                continue;
+            }
+            let Some(m) = self.doc.roster.member(&c.user_id) else {
+                continue;
+            };
+            let ms = f.ms_played.min(now - m.joined_at_ms);
+            let event_id = format!("s-{}-{}-{}", self.id, f.item_id, f.version);
+            f.spawn_record(
+                &self.app,
+                &c.user_id,
+                event_id,
+                ms,
+                Some(c.device_id.to_string()),
+                now,
+            );
+        }
     }
 
     fn check_permission(&self, user_id: &str, req: &PlayerRequest) -> ApiResult<()> {
@@ -377,7 +458,16 @@ impl Handler<Join> for SessionActor {
             }
         }
         // The joiner gets the current timeline at once; the others learn of the new member.
-        let player = encode(&self.player_view());
+        let listener = self
+            .conns
+            .iter()
+            .find(|c| *c.user_id == *user_id)
+            .map(|c| c.listener);
+        let joiner_view = match listener {
+            Some(l) => self.player_view_for(l),
+            None => self.player_view(),
+        };
+        let player = encode(&joiner_view);
         for c in self.conns.iter().filter(|c| *c.user_id == *user_id) {
             c.outbox.push_keyed(keys::PLAYER_STATE, player.clone());
         }
@@ -393,7 +483,7 @@ impl Handler<Join> for SessionActor {
             "session_id": &*self.id,
             "join_code": self.doc.roster.join_code,
             "session": self.state_view(),
-            "player": self.player_view(),
+            "player": joiner_view,
         }))
     }
 }
@@ -417,8 +507,10 @@ impl Handler<Attach> for SessionActor {
                 }
                 c.outbox
                     .push_keyed(keys::SESSION_STATE, encode(&self.state_view()));
-                c.outbox
-                    .push_keyed(keys::PLAYER_STATE, encode(&self.player_view()));
+                c.outbox.push_keyed(
+                    keys::PLAYER_STATE,
+                    encode(&self.player_view_for(c.listener)),
+                );
                 self.conns.retain(|x| x.conn_id != c.conn_id);
                 self.conns.push(c);
             }

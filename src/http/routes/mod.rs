@@ -8,6 +8,7 @@ pub mod player;
 pub mod playlists;
 pub mod search;
 pub mod sessions;
+pub mod settings;
 pub mod stream;
 // `web.rs` is named `web_player` here so that it does not clash with `actix_web::web`.
 #[path = "web.rs"]
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     playlists::configure(cfg);
     search::configure(cfg);
     sessions::configure(cfg);
+    settings::configure(cfg);
     // Last, so that API routes win over the web player's pages.
     web_player::configure(cfg);
 }

@@ -9,6 +9,7 @@ pub mod library;
 pub mod players;
 pub mod playlists;
 pub mod sessions;
+pub mod settings;
 
 use crate::storage::Storage;
 
@@ -21,6 +22,7 @@ pub async fn run_all(storage: &Storage) {
     playlists::check(storage).await;
     library::check(storage).await;
     history::check(storage).await;
+    settings::check(storage).await;
 }
 
 /// A fresh id with a readable prefix, unique per call.

@@ -16,6 +16,7 @@ mod playlists;
 mod playlists_members;
 mod retry;
 mod sessions;
+mod settings;
 
 pub use accounts::ScyllaAccounts;
 pub use catalog::ScyllaCatalog;
@@ -52,6 +53,7 @@ pub struct ScyllaRepos {
     pub library: Arc<ScyllaLibrary>,
     pub history: Arc<ScyllaHistory>,
     pub playlists: Arc<ScyllaPlaylists>,
+    pub settings: Arc<settings::ScyllaSettings>,
 }
 
 impl ScyllaRepos {
@@ -65,6 +67,7 @@ impl ScyllaRepos {
             sessions: self.sessions.clone(),
             library: self.library.clone(),
             history: self.history.clone(),
+            settings: self.settings.clone(),
             health: Arc::new(self.db.clone()),
         }
     }
@@ -186,6 +189,7 @@ impl ScyllaDb {
             library: Arc::new(ScyllaLibrary::new(db.clone()).await?),
             history: Arc::new(ScyllaHistory::new(db.clone()).await?),
             playlists: Arc::new(ScyllaPlaylists::new(db.clone()).await?),
+            settings: Arc::new(settings::ScyllaSettings::new(db.clone()).await?),
             db,
         })
     }

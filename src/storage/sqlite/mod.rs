@@ -8,6 +8,7 @@ mod library;
 mod players;
 mod playlists;
 mod sessions;
+mod settings;
 
 use crate::config::StorageConfig;
 use crate::error::{StorageError, StorageResult};
@@ -39,6 +40,7 @@ fn all_migrations() -> Vec<(&'static str, &'static [&'static str])> {
         ("sessions", sessions::MIGRATIONS),
         ("library", library::MIGRATIONS),
         ("history", history::MIGRATIONS),
+        ("settings", settings::MIGRATIONS),
     ]
 }
 
@@ -97,6 +99,7 @@ pub fn storage_on(db: SqliteDb) -> Storage {
         sessions: Arc::new(sessions::SqliteSessions(db.clone())),
         library: Arc::new(library::SqliteLibrary(db.clone())),
         history: Arc::new(history::SqliteHistory(db.clone())),
+        settings: Arc::new(settings::SqliteSettings(db.clone())),
         health: Arc::new(db),
     }
 }
