@@ -312,12 +312,26 @@ impl SessionActor {
             .unwrap_or_else(|| device_id.to_string()))
     }
 
+    /// The current item as a play of the listening members (`only`: of that member), when they
+    /// stop hearing it without the item changing (they leave, or the session ends). Its event id
+    /// is the one an item change would use, so nothing is counted twice.
+    fn record_current_plays(&self, only: Option<&str>) {
+        let now = self.app.now_ms();
+        if let Some(f) = crate::actors::library::Finished::capture(&self.doc.player, now) {
+            self.record_plays_of(&f, now, only);
+        }
+    }
+
     /// The item `f` stopped: a play in the history of every member listening (a device
     /// connected to the session), for the time it played since they joined.
     fn record_member_plays(&self, f: &crate::actors::library::Finished, now: i64) {
+        self.record_plays_of(f, now, None);
+    }
+
+    fn record_plays_of(&self, f: &crate::actors::library::Finished, now: i64, only: Option<&str>) {
         let mut seen = HashSet::new();
         for c in &self.conns {
-            if !seen.insert(c.user_id.clone()) {
+            if only.is_some_and(|u| u != &*c.user_id) || !seen.insert(c.user_id.clone()) {
                 continue;
             }
             let Some(m) = self.doc.roster.member(&c.user_id) else {
@@ -362,6 +376,8 @@ impl SessionActor {
             return;
         }
         self.ended = true;
+        // Whatever was heard of the current item counts for everyone still listening.
+        self.record_current_plays(None);
         let frame = encode(&json!({
             "type": "session_state", "active": false, "session_id": &*self.id, "reason": reason,
         }));
@@ -395,6 +411,8 @@ impl SessionActor {
     }
 
     fn depart(&mut self, ctx: &mut Context<Self>, user_id: &str, reason: &str) -> Departure {
+        // What the member heard of the current item before leaving counts for them.
+        self.record_current_plays(Some(user_id));
         let d = self.doc.roster.leave(user_id);
         if d == Departure::NotAMember {
             return d;

@@ -134,3 +134,31 @@ async fn a_session_play_is_recorded_for_every_listening_member() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_member_who_leaves_mid_item_keeps_the_play_heard() {
+    let srv = TestServer::start_with(|c| c.history.stream_threshold_ms = 400).await;
+    let t = seed_album(&srv.state.storage, "sp-leave", 2, 120_000).await;
+    let (host, mut hws, guest, mut gws) = session_of_two(&srv, "spleave").await;
+    WsClient::ok(
+        hws.request(json!({"type": "play", "context_uri": "segue:album:alb-sp-leave"}))
+            .await,
+    );
+    playing(&mut gws, &t[0]).await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    WsClient::ok(gws.request(json!({"type": "session_leave"})).await);
+    let g = guest.clone();
+    let want = t[0].clone();
+    wait_until(
+        Duration::from_secs(5),
+        "the leaver's play is recorded",
+        || {
+            let (g, want) = (g.clone(), want.clone());
+            async move { recent_tracks(&g).await.iter().any(|(id, _)| *id == want) }
+        },
+    )
+    .await;
+    // The host is still listening: their play is recorded when the item changes, not now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(recent_tracks(&host).await.is_empty());
+}
