@@ -55,6 +55,9 @@ pub struct SessionActor {
     ended: bool,
     /// A roster broadcast is scheduled (see `publish_roster`).
     roster_pending: bool,
+    /// Each member's tier and quality as last heard from their user actor (with their
+    /// connections): a reconnecting member's `welcome` is signed for them.
+    listeners: HashMap<Arc<str>, Listener>,
 }
 
 const ROSTER_DEBOUNCE: Duration = Duration::from_millis(100);
@@ -73,6 +76,7 @@ impl SessionActor {
             persist_dirty: false,
             ended: false,
             roster_pending: false,
+            listeners: HashMap::new(),
         }
     }
 
@@ -425,6 +429,7 @@ impl SessionActor {
             c.outbox.push_keyed(keys::SESSION_STATE, frame.clone());
         }
         self.conns.retain(|c| &*c.user_id != user_id);
+        self.listeners.remove(user_id);
         self.buffering.remove(user_id);
         if d == Departure::Ended {
             self.end(ctx, "ended");
@@ -471,6 +476,7 @@ impl Handler<Join> for SessionActor {
             .join(m.member)
             .map_err(|e| ApiError::forbidden(e.to_string()))?;
         for c in m.conns {
+            self.listeners.insert(c.user_id.clone(), c.listener);
             if !self.conns.iter().any(|x| x.conn_id == c.conn_id) {
                 self.conns.push(c);
             }
@@ -529,6 +535,7 @@ impl Handler<Attach> for SessionActor {
                     keys::PLAYER_STATE,
                     encode(&self.player_view_for(c.listener)),
                 );
+                self.listeners.insert(c.user_id.clone(), c.listener);
                 self.conns.retain(|x| x.conn_id != c.conn_id);
                 self.conns.push(c);
             }
@@ -537,16 +544,21 @@ impl Handler<Attach> for SessionActor {
     }
 }
 
-/// The snapshot a (re)connecting member's `welcome` carries.
+/// The snapshot a (re)connecting member's `welcome` carries, with the stream signed for that
+/// member (as last known; their connection's attach follows with the current one).
 #[derive(Message)]
 #[rtype(result = "(PlayerStateView, Value)")]
-pub struct Snapshot;
+pub struct MemberSnapshot(pub Arc<str>);
 
-impl Handler<Snapshot> for SessionActor {
-    type Result = MessageResult<Snapshot>;
+impl Handler<MemberSnapshot> for SessionActor {
+    type Result = MessageResult<MemberSnapshot>;
 
-    fn handle(&mut self, _: Snapshot, _: &mut Context<Self>) -> Self::Result {
-        MessageResult((self.player_view(), self.state_view()))
+    fn handle(&mut self, m: MemberSnapshot, _: &mut Context<Self>) -> Self::Result {
+        let player = match self.listeners.get(&m.0) {
+            Some(l) => self.player_view_for(*l),
+            None => self.player_view(),
+        };
+        MessageResult((player, self.state_view()))
     }
 }
 

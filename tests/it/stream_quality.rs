@@ -168,6 +168,15 @@ async fn group_session_members_get_their_own_bitrate() {
     );
     assert_eq!(next_kbps(&mut hws).await, 320, "the premium host");
     assert_eq!(next_kbps(&mut gws).await, 160, "the free guest");
+    // A member's new device is welcomed with their own stream, and REST shows it too.
+    let (_h2, welcome) = host.ws("q-host-2").await;
+    assert_eq!(welcome["player"]["stream"]["kbps"], 320, "{welcome}");
+    let (_g2, welcome) = guest.ws("q-guest-2").await;
+    assert_eq!(welcome["player"]["stream"]["kbps"], 160, "{welcome}");
+    let p = host.get("/v1/me/player").await.expect(200);
+    assert_eq!(p["stream"]["kbps"], 320, "{p}");
+    let p = guest.get("/v1/me/player").await.expect(200);
+    assert_eq!(p["stream"]["kbps"], 160, "{p}");
 }
 
 #[tokio::test]
