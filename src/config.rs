@@ -147,7 +147,19 @@ pub struct PlaylistConfig {
     pub log_window_versions: u64,
     pub snapshot_every: u64,
     pub passivate_after_ms: u64,
+    /// Lifetime of an invite link when its owner does not choose one.
     pub invite_ttl_ms: i64,
+    /// Longest lifetime an owner may choose for an invite link (`expires_in_s`).
+    pub invite_max_ttl_ms: i64,
+    /// Accepts an invite link allows when its owner does not choose (`max_uses`).
+    pub invite_default_max_uses: u32,
+    /// Most accepts an owner may allow on one invite link.
+    pub invite_max_uses: u32,
+    /// Most playlists one user may own.
+    pub max_per_user: usize,
+    /// `GET /v1/me/playlists`: page size without `limit`, and the largest `limit`.
+    pub default_page_limit: u32,
+    pub max_page_limit: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -432,6 +444,7 @@ impl Config {
                 "snapshot_every and max_ops_per_edit must be >= 1",
             );
         }
+        self.playlist.validate()?;
         if self.search.max_limit == 0 {
             return bad("search.max_limit", "must be at least 1");
         }
@@ -579,5 +592,6 @@ fn set_path(tree: &mut toml::Value, key: &str, value: toml::Value) {
 }
 
 mod defaults;
+mod playlist_checks;
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,8 @@ pub enum ErrorCode {
     /// The action needs a Premium account (e.g. hosting a group session).
     PremiumRequired,
     NotFound,
+    /// An invite link past its expiry or with every use taken (HTTP 410).
+    InviteExpired,
     Conflict,
     RateLimited,
     Unavailable,
@@ -30,6 +32,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::PremiumRequired => "premium_required",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::InviteExpired => "invite_expired",
             ErrorCode::Conflict => "conflict",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
@@ -45,6 +48,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::PremiumRequired => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::InviteExpired => StatusCode::GONE,
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -364,6 +364,20 @@ mod tests {
         async fn invite(&self, token: &str) -> StorageResult<Option<Invite>> {
             self.inner.invite(token).await
         }
+        async fn invites_of(&self, id: &str) -> StorageResult<Vec<Invite>> {
+            self.inner.invites_of(id).await
+        }
+        async fn use_invite(
+            &self,
+            token: &str,
+            user_id: &str,
+            at_ms: i64,
+        ) -> StorageResult<crate::storage::playlists::InviteUseOutcome> {
+            self.inner.use_invite(token, user_id, at_ms).await
+        }
+        async fn revoke_invite(&self, token: &str) -> StorageResult<bool> {
+            self.inner.revoke_invite(token).await
+        }
     }
 
     fn insert(item: &str) -> EditRequest {

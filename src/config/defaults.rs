@@ -121,6 +121,12 @@ impl Default for PlaylistConfig {
             snapshot_every: 100,
             passivate_after_ms: 60_000,
             invite_ttl_ms: 7 * 24 * 3600 * 1000,
+            invite_max_ttl_ms: 30 * 24 * 3600 * 1000,
+            invite_default_max_uses: 1,
+            invite_max_uses: 100,
+            max_per_user: 1000,
+            default_page_limit: 50,
+            max_page_limit: 100,
         }
     }
 }

@@ -61,6 +61,41 @@ pub struct Invite {
     pub playlist_id: String,
     pub created_by: String,
     pub expires_at_ms: i64,
+    /// None for invites stored before invites had limits: who used those is unknown.
+    pub created_at_ms: Option<i64>,
+    /// Most accepts; None (invites stored before limits) means no limit until expiry.
+    pub max_uses: Option<u32>,
+    /// Who accepted it, oldest first (one entry per user).
+    pub used_by: Vec<InviteUse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteUse {
+    pub user_id: String,
+    pub at_ms: i64,
+}
+
+/// What `use_invite` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteUseOutcome {
+    /// One use recorded for the user.
+    Used,
+    /// The user had used this invite before: nothing recorded, no use taken.
+    AlreadyUsed,
+    /// Every use is taken.
+    Exhausted,
+    /// No such invite (never created, revoked, or dropped with its playlist).
+    Gone,
+}
+
+/// Sorts uses oldest first (ties by user id), the order every backend returns.
+pub fn sort_uses(uses: &mut [InviteUse]) {
+    uses.sort_by(|a, b| (a.at_ms, &a.user_id).cmp(&(b.at_ms, &b.user_id)));
+}
+
+/// Sorts invites oldest first (ones from before limits first, ties by token).
+pub fn sort_invites(invites: &mut [Invite]) {
+    invites.sort_by(|a, b| (a.created_at_ms, &a.token).cmp(&(b.created_at_ms, &b.token)));
 }
 
 /// Everything one committed edit writes, in one durable commit.
@@ -117,8 +152,24 @@ pub trait PlaylistRepo: Send + Sync {
     /// Playlists the user owns, collaborates on or follows (newest first), with the role.
     async fn user_playlists(&self, user_id: &str) -> StorageResult<Vec<(PlaylistMeta, Role)>>;
 
+    /// Stores a new invite; its `used_by` is ignored (a new invite has no uses). `Conflict`
+    /// when the token exists.
     async fn create_invite(&self, invite: Invite) -> StorageResult<()>;
+    /// The invite with its uses; None when unknown or revoked. Expiry is the caller's check.
     async fn invite(&self, token: &str) -> StorageResult<Option<Invite>>;
+    /// The playlist's stored invites, oldest first (see `sort_invites`). Expired ones may still
+    /// be listed until the backend drops them; callers filter by `expires_at_ms`.
+    async fn invites_of(&self, playlist_id: &str) -> StorageResult<Vec<Invite>>;
+    /// Records that `user_id` accepted the invite, atomically against `max_uses`: two users
+    /// racing for the last use get one `Used` and one `Exhausted`.
+    async fn use_invite(
+        &self,
+        token: &str,
+        user_id: &str,
+        at_ms: i64,
+    ) -> StorageResult<InviteUseOutcome>;
+    /// Deletes the invite and its uses; false when there was no such invite.
+    async fn revoke_invite(&self, token: &str) -> StorageResult<bool>;
 }
 
 /// Builds the `EditCommit` conflict error with a message.

@@ -149,7 +149,7 @@ async fn expired_invites_are_refused() {
     tokio::time::sleep(Duration::from_millis(5)).await;
     eve.post(&format!("/v1/playlists/invites/{token}/accept"), json!({}))
         .await
-        .expect_error(404, "not_found");
+        .expect_error(410, "invite_expired");
     eve.get(&format!("/v1/playlists/{id}"))
         .await
         .expect_error(404, "not_found");

@@ -13,8 +13,16 @@ const newOpId = () => 'op-' + crypto.getRandomValues(new Uint32Array(3)).join('-
 
 export async function refreshMyPlaylists() {
   try {
-    const res = await api.myPlaylists(50, 0);
-    store.set('playlists', itemsOf(res).map((p) => ({ ...p, id: p.id ?? p.playlist_id })));
+    // The server pages this list (50 fits every configured page size): follow the pages to
+    // `total`, bounded so that a list changing underneath cannot keep us looping.
+    const all = [];
+    for (let page = 0; page < 200; page++) {
+      const res = await api.myPlaylists(50, all.length);
+      const items = itemsOf(res);
+      all.push(...items);
+      if (!items.length || !(all.length < (res?.total ?? 0))) break;
+    }
+    store.set('playlists', all.map((p) => ({ ...p, id: p.id ?? p.playlist_id })));
   } catch {
     /* keep what we had */
   }
@@ -71,7 +79,7 @@ export async function acceptInvite(token) {
     toast('You are now a collaborator on this playlist', 'success');
     if (id) location.hash = `#/playlist/${encodeURIComponent(id)}`;
   } catch (err) {
-    const expired = /expire|not found|invalid|revoked|used/i.test(err.message) || err.code === 'not_found' || err.code === 'forbidden';
+    const expired = /expire|not found|invalid|revoked|used/i.test(err.message) || err.code === 'not_found' || err.code === 'forbidden' || err.code === 'invite_expired';
     toast(expired ? 'This invite link has expired or is no longer valid. Ask for a new one.' : explain(err, 'Could not accept the invite'), 'error', 7000);
   }
 }
@@ -378,7 +386,7 @@ class LivePlaylist {
     await modal('Invite collaborators', (close) => {
       const input = h('input.field#invite-link', { value: link, readOnly: true });
       return [
-        h('p.muted', 'Anyone with this link can add, remove and reorder songs. The link expires.'),
+        h('p.muted', 'The person who opens this link can add, remove and reorder songs. Each link lets one person in and expires; make one per person.'),
         input,
         h('div.row', h('button.btn.link', { on: { click: () => close() } }, 'Done'), h('button.btn.primary', { on: { click: async () => {
           try {

@@ -5,17 +5,16 @@ use crate::actors::playlist_access::{owned, readable};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::AuthUser;
 use crate::http::AppState;
-use crate::storage::playlists::{Invite, Member, Role};
+use crate::storage::playlists::{Member, Role};
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+#[path = "playlist_invites.rs"]
+mod invites;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    // Before `/v1/playlists/{id}/...` so that "invites" is never taken for a playlist id.
+    invites::configure(cfg);
     cfg.route(
-        "/v1/playlists/invites/{token}/accept",
-        web::post().to(accept_invite),
-    )
-    .route(
         "/v1/playlists/{id}/collaborators",
         web::get().to(list_collaborators),
     )
@@ -27,7 +26,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/v1/playlists/{id}/collaborators/{user_id}",
         web::delete().to(remove_collaborator),
     )
-    .route("/v1/playlists/{id}/invites", web::post().to(create_invite))
     .route("/v1/playlists/{id}/followers", web::put().to(follow))
     .route("/v1/playlists/{id}/followers", web::delete().to(unfollow));
 }
@@ -101,6 +99,8 @@ async fn remove_collaborator(
             "only the owner can remove other collaborators",
         ));
     }
+    // The invites the person used go first, so the same link cannot let them back in.
+    invites::revoke_used_by(&state, &id, &target).await?;
     state
         .storage
         .playlists
@@ -109,72 +109,6 @@ async fn remove_collaborator(
     crate::actors::playlist_access::details_changed(&state, &id).await;
     crate::actors::playlist_access::revalidate_subscribers(&state, &id).await;
     Ok(HttpResponse::Ok().json(json!({"playlist_id": id, "user_id": target, "removed": true})))
-}
-
-async fn create_invite(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    owned(&state, &user.user_id, &id).await?;
-    let token = crate::storage::new_id();
-    let expires_at_ms = state
-        .now_ms()
-        .saturating_add(state.config.playlist.invite_ttl_ms);
-    let invite = Invite {
-        token: token.clone(),
-        playlist_id: id.to_string(),
-        created_by: user.user_id.clone(),
-        expires_at_ms,
-    };
-    state.storage.playlists.create_invite(invite).await?;
-    let url = format!(
-        "{}/v1/playlists/invites/{token}/accept",
-        state.self_base_url()
-    );
-    Ok(HttpResponse::Created()
-        .json(json!({"token": token, "url": url, "expires_at_ms": expires_at_ms})))
-}
-
-async fn accept_invite(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    token: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let gone = || ApiError::not_found("invite not found or expired");
-    if !crate::domain::playlist::valid_id(&token) {
-        return Err(gone());
-    }
-    let invite = state
-        .storage
-        .playlists
-        .invite(&token)
-        .await?
-        .ok_or_else(gone)?;
-    if invite.expires_at_ms <= state.now_ms() {
-        return Err(gone());
-    }
-    let meta = state
-        .storage
-        .playlists
-        .get(&invite.playlist_id)
-        .await?
-        .ok_or_else(gone)?;
-    if meta.owner_id != user.user_id {
-        let member = Member {
-            user_id: user.user_id.clone(),
-            role: Role::Collaborator,
-            added_at_ms: state.now_ms(),
-        };
-        state.storage.playlists.add_member(&meta.id, member).await?;
-        crate::actors::playlist_access::details_changed(&state, &meta.id).await;
-    }
-    let role = if meta.owner_id == user.user_id {
-        "owner"
-    } else {
-        "collaborator"
-    };
-    Ok(HttpResponse::Ok().json(json!({"playlist_id": meta.id, "name": meta.name, "role": role})))
 }
 
 async fn follow(

@@ -4,6 +4,8 @@
 
 #[path = "playlist_members.rs"]
 mod members;
+#[path = "my_playlists.rs"]
+mod mine;
 
 use crate::actors::playlist::{Edit, Read};
 use crate::actors::playlist_access::{
@@ -23,7 +25,7 @@ use serde_json::{json, Value};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     members::configure(cfg);
     cfg.route("/v1/playlists", web::post().to(create))
-        .route("/v1/me/playlists", web::get().to(my_playlists))
+        .route("/v1/me/playlists", web::get().to(mine::my_playlists))
         .route("/v1/playlists/{id}", web::get().to(get_one))
         .route("/v1/playlists/{id}", web::put().to(update))
         .route("/v1/playlists/{id}", web::delete().to(delete))
@@ -63,6 +65,7 @@ async fn create(
     body: web::Json<CreateBody>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
+    let _one_at_a_time = mine::room_for_one_more(&state, &user.user_id).await?;
     let meta = create_playlist(
         &state,
         &user.user_id,
@@ -488,24 +491,6 @@ async fn move_tracks(
         HttpResponse::Ok()
             .json(json!({"snapshot_id": r.version.to_string(), "version": r.version})),
     )
-}
-
-async fn my_playlists(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
-    let list = state
-        .storage
-        .playlists
-        .user_playlists(&user.user_id)
-        .await?;
-    let mut items = Vec::with_capacity(list.len());
-    for (meta, role) in list {
-        if role != Role::Owner && role != Role::Collaborator && !meta.public {
-            continue; // followed, then made private: no longer visible
-        }
-        let mut s = summary(&state, &meta).await?;
-        s["role"] = json!(role.as_str());
-        items.push(s);
-    }
-    Ok(HttpResponse::Ok().json(json!({"total": items.len(), "items": items})))
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod history;
 pub mod library;
 pub mod players;
+pub mod playlist_invites;
 pub mod playlists;
 pub mod sessions;
 pub mod settings;

@@ -4,7 +4,7 @@
 use super::fresh;
 use crate::domain::playlist::{AppliedOp, EditResult, Item, LogEntry, Snapshot};
 use crate::error::StorageError;
-use crate::storage::playlists::{EditCommit, Invite, Member, PlaylistMeta, PlaylistRepo, Role};
+use crate::storage::playlists::{EditCommit, Member, PlaylistMeta, PlaylistRepo, Role};
 use crate::storage::Storage;
 
 pub async fn check(s: &Storage) {
@@ -235,19 +235,7 @@ pub async fn check_repo(r: &dyn PlaylistRepo) {
     );
 
     // Invites.
-    let token = fresh("tok");
-    let inv = Invite {
-        token: token.clone(),
-        playlist_id: id.clone(),
-        created_by: owner.clone(),
-        expires_at_ms: 999,
-    };
-    r.create_invite(inv.clone()).await.unwrap();
-    assert!(matches!(
-        r.create_invite(inv.clone()).await,
-        Err(StorageError::Conflict(_))
-    ));
-    assert_eq!(r.invite(&token).await.unwrap(), Some(inv));
+    let tokens = super::playlist_invites::check(r, &id, &owner).await;
 
     // Delete removes everything.
     r.delete(&id).await.unwrap();
@@ -255,7 +243,10 @@ pub async fn check_repo(r: &dyn PlaylistRepo) {
     assert!(r.log_after(&id, 0, 10).await.unwrap().is_empty());
     assert!(r.latest_snapshot(&id).await.unwrap().is_none());
     assert!(r.edit_result(&id, "op2").await.unwrap().is_none());
-    assert!(r.invite(&token).await.unwrap().is_none());
+    for token in &tokens {
+        assert!(r.invite(token).await.unwrap().is_none());
+    }
+    assert!(r.invites_of(&id).await.unwrap().is_empty());
     assert!(r.user_playlists(&friend).await.unwrap().is_empty());
     r.delete(&id2).await.unwrap();
 }

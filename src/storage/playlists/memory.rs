@@ -1,7 +1,10 @@
 //! An in-memory `PlaylistRepo` with the same contract as the durable backends (it passes the
 //! same conformance checks); the convergence simulator restarts servers on it thousands of times.
 
-use super::{duplicate, EditCommit, Invite, Member, PlaylistMeta, PlaylistRepo, Role};
+use super::{
+    duplicate, sort_invites, sort_uses, EditCommit, Invite, InviteUse, InviteUseOutcome, Member,
+    PlaylistMeta, PlaylistRepo, Role,
+};
 use crate::domain::playlist::{EditResult, LogEntry, Snapshot};
 use crate::error::{StorageError, StorageResult};
 use parking_lot::Mutex;
@@ -239,11 +242,56 @@ impl PlaylistRepo for MemoryPlaylists {
         if i.contains_key(&invite.token) {
             return Err(duplicate("invite"));
         }
+        let mut invite = invite;
+        invite.used_by.clear();
         i.insert(invite.token.clone(), invite);
         Ok(())
     }
 
     async fn invite(&self, token: &str) -> StorageResult<Option<Invite>> {
         Ok(self.invites.lock().get(token).cloned())
+    }
+
+    async fn invites_of(&self, playlist_id: &str) -> StorageResult<Vec<Invite>> {
+        let mut out: Vec<Invite> = self
+            .invites
+            .lock()
+            .values()
+            .filter(|i| i.playlist_id == playlist_id)
+            .cloned()
+            .collect();
+        sort_invites(&mut out);
+        Ok(out)
+    }
+
+    async fn use_invite(
+        &self,
+        token: &str,
+        user_id: &str,
+        at_ms: i64,
+    ) -> StorageResult<InviteUseOutcome> {
+        let mut all = self.invites.lock();
+        let Some(inv) = all.get_mut(token) else {
+            return Ok(InviteUseOutcome::Gone);
+        };
+        if inv.used_by.iter().any(|u| u.user_id == user_id) {
+            return Ok(InviteUseOutcome::AlreadyUsed);
+        }
+        if inv
+            .max_uses
+            .is_some_and(|max| inv.used_by.len() >= max as usize)
+        {
+            return Ok(InviteUseOutcome::Exhausted);
+        }
+        inv.used_by.push(InviteUse {
+            user_id: user_id.to_string(),
+            at_ms,
+        });
+        sort_uses(&mut inv.used_by);
+        Ok(InviteUseOutcome::Used)
+    }
+
+    async fn revoke_invite(&self, token: &str) -> StorageResult<bool> {
+        Ok(self.invites.lock().remove(token).is_some())
     }
 }

@@ -12,6 +12,7 @@ mod history;
 mod library;
 mod migrate;
 mod players;
+mod playlist_invites;
 mod playlists;
 mod playlists_members;
 mod retry;
@@ -22,7 +23,9 @@ pub use accounts::ScyllaAccounts;
 pub use catalog::ScyllaCatalog;
 pub use history::{month_of, ScyllaHistory};
 pub use library::ScyllaLibrary;
-pub use migrate::{statements, SCHEMA, SCHEMA_V2, SCHEMA_V3, SCHEMA_VERSIONS};
+pub use migrate::{
+    statements, SCHEMA, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_VERSIONS,
+};
 pub use players::ScyllaPlayers;
 pub use playlists::ScyllaPlaylists;
 pub use retry::{classify, Fault, RetryPolicy};

@@ -16,7 +16,7 @@ use super::{internal, lwt_outcome, Prepared, ScyllaDb};
 use crate::domain::playlist::{EditResult, LogEntry, Snapshot};
 use crate::error::{StorageError, StorageResult};
 use crate::storage::playlists::{
-    duplicate, EditCommit, Invite, Member, PlaylistMeta, PlaylistRepo, Role,
+    duplicate, EditCommit, Invite, InviteUseOutcome, Member, PlaylistMeta, PlaylistRepo, Role,
 };
 use scylla::statement::{Consistency, SerialConsistency};
 use scylla::value::MaybeUnset;
@@ -27,6 +27,7 @@ pub(super) const BLOCK: u64 = 1000;
 pub struct ScyllaPlaylists {
     pub(super) db: ScyllaDb,
     pub(super) q: super::playlists_members::Queries,
+    pub(super) iq: super::playlist_invites::InviteQueries,
 }
 
 type MetaRow = (
@@ -64,6 +65,7 @@ impl ScyllaPlaylists {
     pub async fn new(db: ScyllaDb) -> StorageResult<ScyllaPlaylists> {
         Ok(ScyllaPlaylists {
             q: super::playlists_members::Queries::prepare(&db).await?,
+            iq: super::playlist_invites::InviteQueries::prepare(&db).await?,
             db,
         })
     }
@@ -485,10 +487,27 @@ impl PlaylistRepo for ScyllaPlaylists {
     }
 
     async fn create_invite(&self, invite: Invite) -> StorageResult<()> {
-        self.put_invite(invite).await
+        self.create_invite_rows(invite).await
     }
 
     async fn invite(&self, token: &str) -> StorageResult<Option<Invite>> {
-        self.get_invite(token).await
+        self.get_invite_full(token).await
+    }
+
+    async fn invites_of(&self, playlist_id: &str) -> StorageResult<Vec<Invite>> {
+        self.invites_of_playlist(playlist_id).await
+    }
+
+    async fn use_invite(
+        &self,
+        token: &str,
+        user_id: &str,
+        at_ms: i64,
+    ) -> StorageResult<InviteUseOutcome> {
+        self.take_invite_use(token, user_id, at_ms).await
+    }
+
+    async fn revoke_invite(&self, token: &str) -> StorageResult<bool> {
+        self.revoke_invite_rows(token).await
     }
 }

@@ -12,6 +12,12 @@ const INVITE_GRACE_S: i64 = 86_400;
 /// The largest TTL CQL accepts (20 years).
 const MAX_TTL_S: i64 = 630_720_000;
 
+/// The TTL (seconds) of an invite's rows: until its expiry plus the grace.
+pub(super) fn invite_ttl(expires_at_ms: i64) -> i32 {
+    let remaining_s = expires_at_ms.saturating_sub(super::now_ms()).max(0) / 1000;
+    remaining_s.saturating_add(INVITE_GRACE_S).min(MAX_TTL_S) as i32
+}
+
 pub struct Queries {
     pub meta: Prepared,
     pub meta_serial: Prepared,
@@ -42,8 +48,8 @@ pub struct Queries {
     user_rows: Prepared,
     put_invite: Prepared,
     put_invite_index: Prepared,
-    invite: Prepared,
-    invite_serial: Prepared,
+    pub(super) invite: Prepared,
+    pub(super) invite_serial: Prepared,
     invites_of: Prepared,
     del_invite: Prepared,
     drop_invite_index: Prepared,
@@ -366,35 +372,48 @@ impl ScyllaPlaylists {
             self.db.execute(&self.q.del_user, (user, id, role)).await?;
         }
         self.db.execute(&self.q.drop_members, (id,)).await?;
-        let tokens = self
-            .db
-            .execute(&self.q.invites_of, (id,))
-            .await?
-            .into_rows_result()
-            .map_err(internal)?;
-        for r in tokens.rows::<(String,)>().map_err(internal)? {
-            let (token,) = r.map_err(internal)?;
-            match self.db.execute(&self.q.del_invite, (&token,)).await {
-                Ok(_) => {}
-                // Unknown outcome: gone now (read at SERIAL) means deleted.
-                Err(StorageError::Unavailable(why)) => {
-                    if !matches!(
-                        self.invite_with(&self.q.invite_serial, &token).await,
-                        Ok(None)
-                    ) {
-                        return Err(StorageError::Unavailable(why));
-                    }
-                }
-                Err(e) => return Err(e),
-            }
+        for token in self.invite_tokens(id).await? {
+            self.delete_invite_row(&token).await?;
+            self.drop_invite_state(&token).await?;
         }
         self.db.execute(&self.q.drop_invite_index, (id,)).await?;
         Ok(())
     }
 
+    /// The tokens of a playlist's invites (index rows; some invites may be gone already).
+    pub(super) async fn invite_tokens(&self, id: &str) -> StorageResult<Vec<String>> {
+        let rows = self
+            .db
+            .execute(&self.q.invites_of, (id,))
+            .await?
+            .into_rows_result()
+            .map_err(internal)?;
+        let mut out = vec![];
+        for r in rows.rows::<(String,)>().map_err(internal)? {
+            out.push(r.map_err(internal)?.0);
+        }
+        Ok(out)
+    }
+
+    /// Deletes one invite row; false when it was not there.
+    pub(super) async fn delete_invite_row(&self, token: &str) -> StorageResult<bool> {
+        match self.db.execute(&self.q.del_invite, (token,)).await {
+            Ok(r) => Ok(lwt_outcome(r)?.0),
+            // Unknown outcome: gone now (read at SERIAL) means deleted.
+            Err(StorageError::Unavailable(why)) => {
+                match self.invite_with(&self.q.invite_serial, token).await {
+                    Ok(None) => Ok(true),
+                    _ => Err(StorageError::Unavailable(why)),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes the invite row and its index row (the limits row is written before, by
+    /// `create_invite_rows`).
     pub(super) async fn put_invite(&self, i: Invite) -> StorageResult<()> {
-        let remaining_s = (i.expires_at_ms - super::now_ms()).max(0) / 1000;
-        let ttl = (remaining_s + INVITE_GRACE_S).min(MAX_TTL_S) as i32;
+        let ttl = invite_ttl(i.expires_at_ms);
         // The index row first, so deleting the playlist finds every invite that exists.
         self.db
             .execute(&self.q.put_invite_index, (&i.playlist_id, &i.token, ttl))
@@ -423,7 +442,13 @@ impl ScyllaPlaylists {
             // Unknown outcome: stored when our exact invite is there (read at SERIAL).
             Err(StorageError::Unavailable(why)) => {
                 match self.invite_with(&self.q.invite_serial, &i.token).await {
-                    Ok(Some(stored)) if stored == i => Ok(()),
+                    Ok(Some(stored))
+                        if stored.playlist_id == i.playlist_id
+                            && stored.created_by == i.created_by
+                            && stored.expires_at_ms == i.expires_at_ms =>
+                    {
+                        Ok(())
+                    }
                     _ => Err(StorageError::Unavailable(why)),
                 }
             }
@@ -431,11 +456,12 @@ impl ScyllaPlaylists {
         }
     }
 
-    pub(super) async fn get_invite(&self, token: &str) -> StorageResult<Option<Invite>> {
-        self.invite_with(&self.q.invite, token).await
-    }
-
-    async fn invite_with(&self, stmt: &Prepared, token: &str) -> StorageResult<Option<Invite>> {
+    /// The invite row alone (limits and uses live in `pl_invite_uses`).
+    pub(super) async fn invite_with(
+        &self,
+        stmt: &Prepared,
+        token: &str,
+    ) -> StorageResult<Option<Invite>> {
         let rows = self
             .db
             .execute(stmt, (token,))
@@ -450,6 +476,9 @@ impl ScyllaPlaylists {
                 playlist_id: playlist_id.unwrap_or_default(),
                 created_by: created_by.unwrap_or_default(),
                 expires_at_ms: expires.unwrap_or_default(),
+                created_at_ms: None,
+                max_uses: None,
+                used_by: vec![],
             }))
     }
 }

@@ -1,4 +1,4 @@
-//! CQL per-account settings: one row per user in `user_settings` (schema version 4).
+//! CQL per-account settings: one row per user in `user_settings` (schema version 5).
 
 use super::{internal, Prepared, ScyllaDb};
 use crate::error::StorageResult;

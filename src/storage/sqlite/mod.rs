@@ -6,6 +6,7 @@ mod catalog;
 mod history;
 mod library;
 mod players;
+mod playlist_invites;
 mod playlists;
 mod sessions;
 mod settings;

@@ -1,14 +1,16 @@
 //! SQLite playlists: details, op log, snapshots, per-op_id results, members, invites.
 
+use super::playlist_invites as invites;
 use super::{from_json, optional, to_json, SqliteDb};
 use crate::domain::playlist::{EditResult, LogEntry, Snapshot};
 use crate::error::{StorageError, StorageResult};
 use crate::storage::playlists::{
-    duplicate, EditCommit, Invite, Member, PlaylistMeta, PlaylistRepo, Role,
+    duplicate, EditCommit, Invite, InviteUseOutcome, Member, PlaylistMeta, PlaylistRepo, Role,
 };
 use rusqlite::{params, Connection, Row};
 
-pub const MIGRATIONS: &[&str] = &["CREATE TABLE playlists (
+pub const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE playlists (
         id TEXT PRIMARY KEY,
         owner_id TEXT NOT NULL,
         name TEXT NOT NULL,
@@ -44,7 +46,9 @@ pub const MIGRATIONS: &[&str] = &["CREATE TABLE playlists (
         token TEXT PRIMARY KEY, playlist_id TEXT NOT NULL, created_by TEXT NOT NULL,
         expires_at_ms INTEGER NOT NULL
     );
-    CREATE INDEX playlist_invites_by_playlist ON playlist_invites (playlist_id)"];
+    CREATE INDEX playlist_invites_by_playlist ON playlist_invites (playlist_id)",
+    invites::MIGRATION_INVITE_LIMITS,
+];
 
 pub struct SqlitePlaylists(pub SqliteDb);
 
@@ -162,6 +166,7 @@ impl PlaylistRepo for SqlitePlaylists {
         let id = id.to_string();
         self.0
             .write(move |c| {
+                invites::drop_uses_of_playlist(c, &id)?;
                 for table in [
                     "playlist_log",
                     "playlist_snapshots",
@@ -425,36 +430,33 @@ impl PlaylistRepo for SqlitePlaylists {
     }
 
     async fn create_invite(&self, i: Invite) -> StorageResult<()> {
-        self.0
-            .write(move |c| {
-                c.execute(
-                    "INSERT INTO playlist_invites (token, playlist_id, created_by, expires_at_ms)
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![i.token, i.playlist_id, i.created_by, i.expires_at_ms],
-                )?;
-                Ok(())
-            })
-            .await
+        self.0.write(move |c| invites::create(c, &i)).await
     }
 
     async fn invite(&self, token: &str) -> StorageResult<Option<Invite>> {
         let token = token.to_string();
+        self.0.read(move |c| invites::get(c, &token)).await
+    }
+
+    async fn invites_of(&self, playlist_id: &str) -> StorageResult<Vec<Invite>> {
+        let id = playlist_id.to_string();
+        self.0.read(move |c| invites::of_playlist(c, &id)).await
+    }
+
+    async fn use_invite(
+        &self,
+        token: &str,
+        user_id: &str,
+        at_ms: i64,
+    ) -> StorageResult<InviteUseOutcome> {
+        let (token, user) = (token.to_string(), user_id.to_string());
         self.0
-            .read(move |c| {
-                optional(c.query_row(
-                    "SELECT token, playlist_id, created_by, expires_at_ms FROM playlist_invites
-                     WHERE token = ?1",
-                    [token],
-                    |r| {
-                        Ok(Invite {
-                            token: r.get(0)?,
-                            playlist_id: r.get(1)?,
-                            created_by: r.get(2)?,
-                            expires_at_ms: r.get(3)?,
-                        })
-                    },
-                ))
-            })
+            .write(move |c| invites::take_use(c, &token, &user, at_ms))
             .await
+    }
+
+    async fn revoke_invite(&self, token: &str) -> StorageResult<bool> {
+        let token = token.to_string();
+        self.0.write(move |c| invites::revoke(c, &token)).await
     }
 }
