@@ -197,7 +197,9 @@ pub fn init_tracing(config: &Config) {
     let level = std::env::var("SEGUE_LOG").unwrap_or_else(|_| config.log.level.clone());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(log_filter(&level)))
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in files, pipes and collectors.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if config.log.format == "json" {
         let _ = builder.json().try_init();
     } else {

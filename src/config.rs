@@ -83,6 +83,10 @@ pub struct AuthConfig {
     pub login_backoff_reset_ms: i64,
     /// Rate-limiter maps sweep out idle keys once they hold this many.
     pub limiter_sweep_keys: usize,
+    /// Accounts remembered as existing (checked on every authenticated request), and for how
+    /// long; a deletion on another node is noticed here after at most the TTL.
+    pub account_cache_size: usize,
+    pub account_cache_ttl_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,6 +116,11 @@ pub struct WsConfig {
     pub invalid_frame_window_ms: u64,
     pub rate_burst: u32,
     pub rate_per_sec: u32,
+    /// Welcomed sockets per user (close 4005 beyond), sockets per client address (4006), and
+    /// sockets per address that have not sent `hello` yet (4007).
+    pub max_connections_per_user: u32,
+    pub max_connections_per_address: u32,
+    pub max_pending_per_address: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -358,6 +367,30 @@ impl Config {
         }
         if self.auth.limiter_sweep_keys == 0 {
             return bad("auth.limiter_sweep_keys", "must be at least 1");
+        }
+        if self.auth.account_cache_size == 0 {
+            return bad("auth.account_cache_size", "must be at least 1");
+        }
+        if self.auth.account_cache_ttl_ms <= 0 {
+            return bad("auth.account_cache_ttl_ms", "must be positive");
+        }
+        for (key, v) in [
+            (
+                "ws.max_connections_per_user",
+                self.ws.max_connections_per_user,
+            ),
+            (
+                "ws.max_connections_per_address",
+                self.ws.max_connections_per_address,
+            ),
+            (
+                "ws.max_pending_per_address",
+                self.ws.max_pending_per_address,
+            ),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1");
+            }
         }
         if self.auth.pbkdf2_iterations < 600_000 {
             return bad("auth.pbkdf2_iterations", "must be at least 600000");

@@ -168,7 +168,12 @@ impl From<StorageError> for ApiError {
                 ApiError::conflict("the change conflicts with stored data; reload and try again")
             }
             StorageError::Unavailable(m) => {
-                tracing::warn!(detail = %m, "storage unavailable");
+                // An outage fails every request alike: one line per interval says it all.
+                static WARN: crate::log_throttle::LogThrottle =
+                    crate::log_throttle::LogThrottle::new(10_000);
+                if let Some(held_back) = WARN.admit() {
+                    tracing::warn!(detail = %m, held_back, "storage unavailable");
+                }
                 ApiError::unavailable("storage is unavailable, try again")
             }
             StorageError::Internal(m) => {

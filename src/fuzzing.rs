@@ -4,16 +4,19 @@
 //! One input is a short conversation: up to [`MAX_FRAMES`] WebSocket text frames separated by
 //! `\n`. Each goes through the real frame decoder (`protocol::codec`), and what decodes is applied
 //! by the same pure rules the actors run: player commands to one player state, playlist edits to
-//! one playlist. After every frame the invariants that clients rely on are checked; a violation,
+//! one playlist, session messages (decoded by the session area's own types) to one group
+//! session's roster, sent by one of four users chosen by the frame's length. After every frame the invariants that clients rely on are checked; a violation,
 //! an arithmetic overflow (debug assertions are on in fuzz builds) or any other panic is a crash.
 
+use crate::actors::session_ws::{body, BufferingMsg, Create, JoinMsg, SettingsMsg, Target};
 use crate::domain::player::{
     apply, ApplyCtx, Command, Limits as PlayerLimits, Offset, PlayerState, TrackRef,
 };
 use crate::domain::playlist::{Op, Playlist};
 use crate::domain::playlist_ops::Limits as PlaylistLimits;
+use crate::domain::session::{normalize_join_code, Departure, Member, Role, Roster, Settings};
 use crate::error::ApiError;
-use crate::protocol::client::{Hello, PlayerRequest, WireOffset, PLAYER_TYPES};
+use crate::protocol::client::{Hello, PlayerRequest, WireOffset, PLAYER_TYPES, SESSION_TYPES};
 use crate::protocol::codec;
 use serde::Deserialize;
 
@@ -51,7 +54,14 @@ struct World {
     playlist: Playlist,
     now_ms: i64,
     next_playlist_item: u64,
+    session: Option<Roster>,
 }
+
+/// The users of a session conversation; a frame is sent by `USERS[len % 4]`.
+const USERS: [&str; 4] = ["u0", "u1", "u2", "u3"];
+/// A small capacity so that inputs reach "full".
+const SESSION_CAPACITY: usize = 3;
+const JOIN_CODE: &str = "ABCD2345";
 
 /// Runs one fuzz input. Panics (which the fuzzer reports) when an invariant breaks.
 pub fn frames(data: &[u8]) {
@@ -60,6 +70,7 @@ pub fn frames(data: &[u8]) {
         playlist: Playlist::new("fuzz", 64),
         now_ms: 1_000_000,
         next_playlist_item: 0,
+        session: None,
     };
     for (step, raw) in data.split(|b| *b == b'\n').take(MAX_FRAMES).enumerate() {
         // Text frames are UTF-8 by the WebSocket protocol; the transport refuses others.
@@ -89,7 +100,120 @@ impl World {
             let edit: PlaylistEdit = codec::decode_body(text)?;
             return self.playlist(&edit.ops);
         }
+        if SESSION_TYPES.contains(&ty) {
+            let msg: serde_json::Value = codec::decode_body(text)?;
+            let user = USERS[text.len() % USERS.len()];
+            return self.session(ty, msg, user);
+        }
         Ok(())
+    }
+
+    /// A session message by `user`, with the roster rules the session actor applies.
+    fn session(&mut self, ty: &str, msg: serde_json::Value, user: &str) -> Result<(), ApiError> {
+        let before = self.session.clone();
+        let member = |role| Member {
+            user_id: user.to_string(),
+            display_name: user.to_string(),
+            role,
+            joined_at_ms: 0,
+        };
+        let refuse = |e: crate::domain::session::SessionError| ApiError::forbidden(e.to_string());
+        let result = match (ty, self.session.as_mut()) {
+            ("session_create", None) => {
+                let m: Create = body(ty, msg)?;
+                let settings = Settings {
+                    guests_can_control: true,
+                    guests_can_add: true,
+                    capacity: SESSION_CAPACITY,
+                };
+                let name = m.name.unwrap_or_default();
+                self.session = Some(Roster::new(
+                    "s".into(),
+                    JOIN_CODE.into(),
+                    name,
+                    member(Role::Host),
+                    settings,
+                ));
+                Ok(())
+            }
+            ("session_create", Some(_)) => Err(ApiError::conflict("already in a session")),
+            ("session_join", Some(r)) => {
+                let m: JoinMsg = body(ty, msg)?;
+                if normalize_join_code(&m.join_code).as_deref() != Some(JOIN_CODE) {
+                    Err(ApiError::not_found("no session with that code"))
+                } else {
+                    r.join(member(Role::Guest)).map(|_| ()).map_err(refuse)
+                }
+            }
+            ("session_leave", Some(r)) => {
+                if r.leave(user) == Departure::Ended {
+                    self.session = None;
+                }
+                Ok(())
+            }
+            ("session_end", Some(r)) => {
+                if r.is_host(user) {
+                    self.session = None;
+                    Ok(())
+                } else {
+                    Err(ApiError::forbidden("only the host"))
+                }
+            }
+            ("session_kick", Some(r)) => {
+                let t: Target = body(ty, msg)?;
+                r.kick(user, &t.user_id).map_err(refuse)
+            }
+            ("session_promote", Some(r)) => {
+                let t: Target = body(ty, msg)?;
+                r.promote(user, &t.user_id).map_err(refuse)
+            }
+            ("session_settings", Some(r)) => {
+                let s: SettingsMsg = body(ty, msg)?;
+                if !r.is_host(user) {
+                    Err(ApiError::forbidden("only the host"))
+                } else {
+                    if let Some(v) = s.guests_can_control {
+                        r.settings.guests_can_control = v;
+                    }
+                    if let Some(v) = s.guests_can_add {
+                        r.settings.guests_can_add = v;
+                    }
+                    Ok(())
+                }
+            }
+            ("buffering", _) => body::<BufferingMsg>(ty, msg).map(|b| {
+                let _ = (b.item_id, b.ready);
+            }),
+            (_, None) => Err(ApiError::not_found("not in a session")),
+            _ => Err(ApiError::bad_request("unknown session message")),
+        };
+        if result.is_err() {
+            assert_eq!(
+                self.session, before,
+                "a refused session message changed the roster"
+            );
+        }
+        if let Some(r) = &self.session {
+            let hosts = r.members.iter().filter(|m| m.role == Role::Host).count();
+            assert_eq!(hosts, 1, "a session without exactly one host");
+            assert!(
+                r.members.len() <= r.settings.capacity,
+                "a session over capacity"
+            );
+            let mut ids: Vec<&str> = r.members.iter().map(|m| m.user_id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), r.members.len(), "a member appears twice");
+            for m in &r.members {
+                if m.role == Role::Host {
+                    assert!(
+                        r.can_control(&m.user_id) && r.can_add(&m.user_id),
+                        "the host lost control"
+                    );
+                }
+            }
+        }
+        result
     }
 
     fn player(&mut self, req: PlayerRequest, expected: Option<u64>) -> Result<(), ApiError> {
@@ -289,5 +413,53 @@ mod tests {
             );
             frames(input.as_bytes());
         }
+    }
+
+    fn world() -> World {
+        World {
+            player: PlayerState::default(),
+            playlist: Playlist::new("fuzz", 64),
+            now_ms: 0,
+            next_playlist_item: 0,
+            session: None,
+        }
+    }
+
+    #[test]
+    fn session_messages_follow_the_roster_rules() {
+        let mut w = world();
+        let v = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap_or_default();
+        assert!(w
+            .session("session_join", v(r#"{"join_code":"ABCD2345"}"#), "u1")
+            .is_err());
+        w.session("session_create", v(r#"{"name":"x"}"#), "u0")
+            .unwrap_or_default();
+        for u in ["u1", "u2", "u3"] {
+            let _ = w.session("session_join", v(r#"{"join_code":"abcd-2345"}"#), u);
+        }
+        let r = w.session.clone().unwrap_or_else(|| panic!("no session"));
+        assert_eq!(
+            r.members.len(),
+            SESSION_CAPACITY,
+            "the fourth join is refused"
+        );
+        assert!(w
+            .session("session_kick", v(r#"{"user_id":"u0"}"#), "u1")
+            .is_err());
+        w.session("session_promote", v(r#"{"user_id":"u1"}"#), "u0")
+            .unwrap_or_default();
+        assert!(w.session.as_ref().is_some_and(|r| r.is_host("u1")));
+        assert!(w.session("session_settings", v("{}"), "u0").is_err());
+        w.session("session_leave", v("{}"), "u1")
+            .unwrap_or_default();
+        assert!(w
+            .session
+            .as_ref()
+            .is_some_and(|r| r.members.len() == 2 && r.is_host("u0")));
+        w.session("session_end", v("{}"), "u0").unwrap_or_default();
+        assert!(w.session.is_none());
+        // Malformed bodies are bad requests, through the real session decoder.
+        let e = w.session("session_create", v(r#"{"name":7}"#), "u0");
+        assert!(e.is_err());
     }
 }

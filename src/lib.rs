@@ -3,6 +3,8 @@
 //! `run(listener, config)` starts the whole server on an already-bound listener; `main` and the
 //! tests both go through it.
 
+pub mod account_cache;
+pub mod account_delete;
 pub mod actors;
 pub mod admin;
 pub mod auth;
@@ -18,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod fuzzing;
 pub mod http;
+pub mod log_throttle;
 pub mod login_throttle;
 pub mod metrics;
 pub mod protocol;
@@ -100,6 +103,11 @@ pub async fn run_with_clock(
             config.history.play_events_burst,
             config.history.play_events_per_minute,
         ),
+        accounts_seen: account_cache::AccountCache::new(
+            config.auth.account_cache_size,
+            config.auth.account_cache_ttl_ms,
+        ),
+        conn_limits: http::ws::limits::ConnLimits::new(),
         metrics: Arc::new(metrics::Metrics::default()),
         cdn: cdn::Cdn::new(&config, addr)?,
         search: search.clone(),

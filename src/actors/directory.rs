@@ -75,6 +75,11 @@ impl Directory {
         app: &web::Data<AppState>,
         user_id: &str,
     ) -> ApiResult<Addr<UserActor>> {
+        // A deleted account's player must not come back (a session it left hands control
+        // back to the own player asynchronously, after the deletion began).
+        if app.accounts_seen.is_deleted(user_id, app.now_ms()) {
+            return Err(ApiError::unauthorized("the account was deleted"));
+        }
         let key: Arc<str> = Arc::from(user_id);
         for _ in 0..100 {
             let mut wait = {

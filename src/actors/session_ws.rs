@@ -13,37 +13,37 @@ use serde_json::Value;
 use std::sync::Arc;
 
 #[derive(Deserialize)]
-struct Create {
+pub(crate) struct Create {
     #[serde(default)]
-    name: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct JoinMsg {
-    join_code: String,
+pub(crate) struct JoinMsg {
+    pub(crate) join_code: String,
 }
 
 #[derive(Deserialize)]
-struct Target {
-    user_id: String,
+pub(crate) struct Target {
+    pub(crate) user_id: String,
 }
 
 #[derive(Deserialize)]
-struct SettingsMsg {
+pub(crate) struct SettingsMsg {
     #[serde(default)]
-    guests_can_control: Option<bool>,
+    pub(crate) guests_can_control: Option<bool>,
     #[serde(default)]
-    guests_can_add: Option<bool>,
+    pub(crate) guests_can_add: Option<bool>,
 }
 
 #[derive(Deserialize)]
-struct BufferingMsg {
-    item_id: String,
+pub(crate) struct BufferingMsg {
+    pub(crate) item_id: String,
     #[serde(default)]
-    ready: bool,
+    pub(crate) ready: bool,
 }
 
-fn body<T: DeserializeOwned>(ty: &str, msg: Value) -> ApiResult<T> {
+pub(crate) fn body<T: DeserializeOwned>(ty: &str, msg: Value) -> ApiResult<T> {
     serde_json::from_value(msg).map_err(|e| ApiError::bad_request(format!("invalid {ty}: {e}")))
 }
 

@@ -28,6 +28,7 @@ use std::time::Duration;
 
 mod life;
 mod session;
+pub use life::Discard;
 pub use session::{EnterSession, GetPlayer, LeaveSession};
 mod load;
 pub use load::load;

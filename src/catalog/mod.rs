@@ -4,6 +4,8 @@
 pub mod demo_data;
 pub mod generate;
 pub mod import;
+pub mod listening;
+pub mod listening_eval;
 mod words;
 
 use crate::storage::{Album, Artist, Track};

@@ -1,6 +1,7 @@
 //! Audio delivery: signed, expiring CDN URLs, and the local origin that serves them on one
 //! machine.
 
+pub mod licence;
 pub mod manifest;
 pub mod origin;
 pub mod signer;

@@ -51,6 +51,8 @@ impl Default for AuthConfig {
             login_backoff_max_ms: 60_000,
             login_backoff_reset_ms: 15 * 60 * 1000,
             limiter_sweep_keys: 10_000,
+            account_cache_size: 100_000,
+            account_cache_ttl_ms: 60_000,
         }
     }
 }
@@ -80,6 +82,9 @@ impl Default for WsConfig {
             invalid_frame_window_ms: 10_000,
             rate_burst: 50,
             rate_per_sec: 20,
+            max_connections_per_user: 20,
+            max_connections_per_address: 256,
+            max_pending_per_address: 32,
         }
     }
 }

@@ -1,11 +1,13 @@
 //! Domain: pure state machines (no I/O, time passed in). Actors are thin shells around them.
 
+pub mod offline;
 pub mod player;
 pub mod playlist;
 pub mod playlist_labels;
 pub mod playlist_model;
 pub mod playlist_ops;
 pub mod queue;
+pub mod recommendations;
 pub mod session;
 pub mod shuffle;
 pub mod text;

@@ -26,6 +26,13 @@ pub mod close {
     pub const UNAUTHORIZED: u16 = 4001;
     pub const PROTOCOL_ABUSE: u16 = 4002;
     pub const TOO_SLOW: u16 = 4003;
+    /// The account was deleted (`DELETE /v1/me`): its sockets close and do not come back.
+    pub const ACCOUNT_DELETED: u16 = 4004;
+    /// Connection limits (`ws.max_connections_per_user`, `ws.max_connections_per_address`,
+    /// `ws.max_pending_per_address`).
+    pub const TOO_MANY_FOR_USER: u16 = 4005;
+    pub const TOO_MANY_FOR_ADDRESS: u16 = 4006;
+    pub const TOO_MANY_PENDING: u16 = 4007;
     pub const RATE_LIMITED: u16 = 4008;
 }
 

@@ -21,6 +21,10 @@ pub struct AppState {
     pub register_limiter: KeyedLimiter,
     /// Play events per user (`history.play_events_*`), whatever their source.
     pub play_limiter: KeyedLimiter,
+    /// Which accounts exist: checked on every authenticated request (`http::extract`).
+    pub accounts_seen: crate::account_cache::AccountCache,
+    /// WebSocket connection counts per address and per user (`http::ws::limits`).
+    pub conn_limits: Arc<crate::http::ws::limits::ConnLimits>,
     pub metrics: Arc<Metrics>,
     pub cdn: crate::cdn::Cdn,
     /// The search index (tantivy), kept fresh by catalog importers and playlists.

@@ -51,4 +51,7 @@ pub trait AccountRepo: Send + Sync {
     /// Fails with `NotFound` when there is no such user.
     async fn set_tier(&self, username: &str, tier: Tier) -> StorageResult<()>;
     async fn count(&self) -> StorageResult<u64>;
+    /// Deletes the account and frees its username (a new account may take it, under a new id).
+    /// `Ok(false)` when there was no such account.
+    async fn delete(&self, id: &str) -> StorageResult<bool>;
 }

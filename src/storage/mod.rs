@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod conformance;
+pub mod erasure;
 pub mod history;
 pub mod library;
 pub mod players;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 pub use accounts::{Account, AccountRepo, Tier};
 pub use catalog::{Album, Artist, CatalogRepo, Track};
+pub use erasure::ErasureRepo;
 pub use history::HistoryRepo;
 pub use library::LibraryRepo;
 pub use players::{DeviceRecord, PlayerRecord, PlayerRepo};
@@ -36,6 +38,8 @@ pub struct Storage {
     pub history: Arc<dyn HistoryRepo>,
     /// Per-account settings (streaming quality).
     pub settings: Arc<dyn SettingsRepo>,
+    /// Removes a deleted account's personal data.
+    pub erasure: Arc<dyn ErasureRepo>,
     /// Answers readiness: can the backend take a read right now?
     pub health: Arc<dyn HealthCheck>,
 }

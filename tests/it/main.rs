@@ -2,14 +2,19 @@
 
 mod common;
 
+mod account_delete;
 mod auth;
 mod auth_throttle;
+mod authz_fixture;
+mod authz_matrix;
+mod authz_matrix_ws;
 mod catalog;
 mod cdn;
 mod config_cli;
 mod fuzz_corpus;
 mod library;
 mod my_playlists;
+mod numeric_extremes;
 mod ops;
 mod play_events;
 mod player_crash;
@@ -25,6 +30,7 @@ mod playlists;
 mod playlists_crash;
 mod playlists_handlers;
 mod playlists_more;
+mod recs_quality;
 mod scylla_server;
 mod scylla_storage;
 mod search;
@@ -35,4 +41,5 @@ mod storage_conformance;
 mod stream_quality;
 mod web;
 mod ws_frames;
+mod ws_limits;
 mod ws_protocol;

@@ -105,6 +105,17 @@ async fn cql_library_and_history_conform() {
 }
 
 #[tokio::test]
+async fn cql_account_deletion_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(config) = cql_config(dir.path()) else {
+        return;
+    };
+    let repos = open_repos(&config).await;
+    let storage = cql_storage(&config, &repos).await;
+    segue::storage::conformance::erasure::check(&storage).await;
+}
+
+#[tokio::test]
 async fn cql_playlists_conform() {
     let dir = tempfile::tempdir().unwrap();
     let Some(config) = cql_config(dir.path()) else {

@@ -198,6 +198,43 @@ async fn rate_limit_close_answers_every_request_first() {
 }
 
 #[tokio::test]
+async fn invalid_frame_close_answers_every_request_first() {
+    let srv = TestServer::start_with(|c| c.ws.invalid_frame_limit = 5).await;
+    let ann = srv.client().new_user("wsinvalidreply").await;
+    let (mut ws, _) = ann.ws("d1").await;
+    let n = 12;
+    for i in 0..n {
+        ws.send(json!({"type": "seek", "id": format!("r{i}"), "position_ms": "x"}))
+            .await;
+    }
+    let mut replies = std::collections::BTreeMap::new();
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.stream.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+                if let Some(id) = v["id"].as_str() {
+                    assert_eq!(v["code"], "bad_request", "{v}");
+                    *replies.entry(id.to_string()).or_insert(0) += 1;
+                }
+            }
+            Ok(Some(Ok(Message::Close(f)))) => break f.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(_))) => {}
+            other => panic!("socket ended without a close frame: {other:?}"),
+        }
+    };
+    assert_eq!(code, Some(4002));
+    // Six invalid frames: five answered within the limit, and the sixth that tipped it over.
+    for i in 0..6 {
+        assert_eq!(
+            replies.get(&format!("r{i}")),
+            Some(&1),
+            "reply to r{i}: {replies:?}"
+        );
+    }
+    assert!(replies.values().all(|&c| c == 1), "{replies:?}");
+}
+
+#[tokio::test]
 async fn unknown_types_are_bad_request_and_echoes_are_bounded() {
     let srv = TestServer::start().await;
     let ann = srv.client().new_user("wsunknown").await;

@@ -53,7 +53,12 @@ impl UserActor {
                     match res {
                         Ok(()) | Err(crate::error::StorageError::Conflict(_)) => {}
                         Err(e) => {
-                            tracing::warn!(error = %e, "cannot store player state; will retry");
+                            // Every player retries during an outage; one line per interval.
+                            static WARN: crate::log_throttle::LogThrottle =
+                                crate::log_throttle::LogThrottle::new(10_000);
+                            if let Some(held_back) = WARN.admit() {
+                                tracing::warn!(error = %e, held_back, "cannot store player state; will retry");
+                            }
                             act.persist.dirty = true;
                         }
                     }
@@ -188,5 +193,22 @@ impl Handler<Flush> for UserActor {
         .into_actor(self)
         .map(|_, _, ctx| ctx.stop());
         AtomicResponse::new(Box::pin(fut))
+    }
+}
+
+/// The account is being deleted: stop at once and store nothing (its data is being erased).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Discard;
+
+impl Handler<Discard> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Discard, ctx: &mut Context<Self>) {
+        self.passivating = true;
+        self.persist.dirty = false;
+        let tx = self.app.players.begin_stop(&self.user_id, &ctx.address());
+        self.app.players.end_stop(&self.user_id, tx);
+        ctx.stop();
     }
 }

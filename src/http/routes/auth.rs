@@ -11,7 +11,8 @@ use serde::Deserialize;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/auth/register", web::post().to(register))
         .route("/v1/auth/login", web::post().to(login))
-        .route("/v1/me", web::get().to(me));
+        .route("/v1/me", web::get().to(me))
+        .route("/v1/me", web::delete().to(delete_me));
 }
 
 /// Longest display name, in characters.
@@ -197,6 +198,12 @@ async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpRespons
         .await?
         .ok_or_else(|| ApiError::unauthorized("account no longer exists"))?;
     Ok(HttpResponse::Ok().json(account_json(&account)))
+}
+
+/// Deletes the caller's account and its data (docs/auth.md, "Deleting an account").
+async fn delete_me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    crate::account_delete::delete_account(&state, &user.user_id).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"deleted": true})))
 }
 
 pub fn account_json(a: &Account) -> serde_json::Value {

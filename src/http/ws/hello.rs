@@ -23,9 +23,10 @@ impl Conn {
             Ok(()) => None,
             Err(e) => {
                 self.last_words = Some(codec::error(env.id.as_ref(), &e));
-                let code = match e.code {
-                    ErrorCode::Unavailable | ErrorCode::Internal => 1011,
-                    _ => close::UNAUTHORIZED,
+                let code = match (self.hello_close.take(), e.code) {
+                    (Some(code), _) => code,
+                    (None, ErrorCode::Unavailable | ErrorCode::Internal) => 1011,
+                    (None, _) => close::UNAUTHORIZED,
                 };
                 Some(Stop::Close(code, "hello failed"))
             }
@@ -57,12 +58,8 @@ impl Conn {
                 "device.name must be at most {MAX_DEVICE_NAME} printable characters"
             )));
         }
-        let claims = self
-            .state
-            .tokens
-            .verify(h.token.trim(), self.state.now_ms())
-            .map_err(|e| ApiError::unauthorized(e.to_string()))?;
-        let user_id: Arc<str> = Arc::from(claims.user_id);
+        let user_id = crate::http::extract::verify_bearer(&self.state, &h.token).await?;
+        let user_id: Arc<str> = Arc::from(user_id);
         let device_id: Arc<str> = Arc::from(h.device.id.as_str());
         let ctx = Arc::new(ConnCtx::new(
             NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed),
@@ -71,6 +68,24 @@ impl Conn {
             self.outbox.clone(),
             self.state.clone(),
         ));
+        // Counted against the user before the player hears of it; given back when this
+        // connection ends (the slot is dropped with `self`, or here if hello fails later).
+        let now = self.state.now_ms();
+        let user_slot = self
+            .state
+            .conn_limits
+            .welcome(
+                &user_id,
+                ctx.conn_id,
+                &self.outbox,
+                self.state.config.ws.max_connections_per_user,
+                || self.state.accounts_seen.is_deleted(&user_id, now),
+            )
+            .map_err(|r| {
+                r.count(&self.state.metrics);
+                self.hello_close = Some(r.code);
+                ApiError::new(ErrorCode::RateLimited, r.message)
+            })?;
         let addr = crate::actors::directory::user_actor(&self.state, &user_id).await?;
         let name = if h.device.name.is_empty() {
             h.device.kind.as_str().to_string()
@@ -100,6 +115,10 @@ impl Conn {
         .await
         .map_err(|_| ApiError::unavailable("the player is restarting, try again"))??;
         self.ctx = Some(ctx);
+        self.user_slot = Some(user_slot);
+        if let Some(slot) = self.addr_slot.as_mut() {
+            slot.welcomed();
+        }
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 
 mod dispatch;
 mod hello;
+pub mod limits;
 
 use super::conn::ConnCtx;
 use super::outbox::{close, Next, Outbox};
@@ -36,8 +37,14 @@ async fn upgrade(
 ) -> actix_web::Result<HttpResponse> {
     let (resp, session, stream) = actix_ws::handle(&req, body)?;
     let stream = stream.max_frame_size(state.config.ws.max_frame_bytes);
+    // Counted before the handshake completes, so that a client never sees its socket open
+    // while it is not yet counted.
+    let admitted = req
+        .peer_addr()
+        .map(|a| state.conn_limits.admit(a.ip(), &state.config.ws));
     actix_web::rt::spawn(async move {
         let mut conn = Conn::new(state, session);
+        conn.admitted = admitted;
         conn.run(stream).await;
     });
     Ok(resp)
@@ -87,6 +94,12 @@ struct Conn {
     last_words: Option<Bytes>,
     frames_out: Arc<AtomicI64>,
     frames_in: Arc<AtomicI64>,
+    /// The per-address limits' verdict on this socket (none without a peer address).
+    admitted: Option<Result<limits::AddrSlot, limits::Refusal>>,
+    addr_slot: Option<limits::AddrSlot>,
+    user_slot: Option<limits::UserSlot>,
+    /// The close code of a `hello` refused by a connection limit (instead of 4001).
+    hello_close: Option<u16>,
 }
 
 /// Why the loop stops.
@@ -126,6 +139,10 @@ impl Conn {
             last_words: None,
             frames_out,
             frames_in,
+            admitted: None,
+            addr_slot: None,
+            user_slot: None,
+            hello_close: None,
             state,
         }
     }
@@ -139,6 +156,10 @@ impl Conn {
         gauge.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stop = self.serve(&mut stream).await;
         gauge.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        // Give the connection counts back before the close frame goes out, so a client that
+        // reconnects as soon as it sees the close is counted afresh.
+        self.addr_slot = None;
+        self.user_slot = None;
         // Replies queued before the decision to close still go out ahead of the close frame:
         // every request with an `id` gets its reply (an outbox that overflowed holds none).
         let unsent = self.outbox.close_and_drain(close::NORMAL);
@@ -190,6 +211,17 @@ impl Conn {
         let mut shutdown = self.state.shutdown.clone();
         if *shutdown.borrow() {
             return Stop::Close(close::RESTARTING, "server is restarting");
+        }
+        if let Some(admitted) = self.admitted.take() {
+            match admitted {
+                Ok(slot) => self.addr_slot = Some(slot),
+                Err(r) => {
+                    r.count(&self.state.metrics);
+                    let e = ApiError::new(ErrorCode::RateLimited, r.message);
+                    self.last_words = Some(codec::error(None, &e));
+                    return Stop::Close(r.code, close_reason(r.code));
+                }
+            }
         }
         let hello_deadline = self.started + Duration::from_millis(ws.hello_timeout_ms);
         let ping_every = Duration::from_millis(ws.ping_interval_ms);
@@ -374,13 +406,15 @@ impl Conn {
         let n = self
             .invalid
             .hit(self.state.now_ms(), ws.invalid_frame_window_ms as i64);
+        // The frame that tips the connection over is answered too: queued frames go out
+        // before the close frame, so every request with an `id` gets its one reply.
+        self.outbox.push(codec::error(id, e));
         if n > ws.invalid_frame_limit {
             return Some(Stop::Close(
                 close::PROTOCOL_ABUSE,
                 "too many invalid frames",
             ));
         }
-        self.outbox.push(codec::error(id, e));
         None
     }
 
@@ -408,6 +442,10 @@ fn close_reason(code: u16) -> &'static str {
         close::PROTOCOL_ABUSE => "too many invalid frames",
         close::UNAUTHORIZED => "unauthorized",
         close::RESTARTING => "server is restarting",
+        close::ACCOUNT_DELETED => "account deleted",
+        close::TOO_MANY_FOR_USER => "too many connections for this account",
+        close::TOO_MANY_FOR_ADDRESS => "too many connections from this address",
+        close::TOO_MANY_PENDING => "too many connections without hello from this address",
         _ => "closing",
     }
 }

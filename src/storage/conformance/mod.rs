@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod erasure;
 pub mod history;
 pub mod library;
 pub mod players;
@@ -24,6 +25,7 @@ pub async fn run_all(storage: &Storage) {
     library::check(storage).await;
     history::check(storage).await;
     settings::check(storage).await;
+    erasure::check(storage).await;
 }
 
 /// A fresh id with a readable prefix, unique per call.

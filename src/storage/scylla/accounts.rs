@@ -21,6 +21,8 @@ pub struct ScyllaAccounts {
     set_tier: Prepared,
     count_incr: Prepared,
     count: Prepared,
+    delete: Prepared,
+    release_claim: Prepared,
 }
 
 type AccountRow = (
@@ -77,6 +79,17 @@ impl ScyllaAccounts {
                 .await?,
             count: db
                 .prepare("SELECT n FROM entity_counts WHERE kind = 'accounts'", true)
+                .await?,
+            delete: db
+                .prepare("DELETE FROM accounts WHERE id = ?", true)
+                .await?,
+            // LWT like the claim (the row is only ever written by LWTs), and conditional: a
+            // name already taken by a newer account is not released.
+            release_claim: db
+                .prepare(
+                    "DELETE FROM usernames WHERE username = ? IF account_id = ?",
+                    false,
+                )
                 .await?,
             db,
         })
@@ -248,5 +261,24 @@ impl AccountRepo for ScyllaAccounts {
             .map_err(internal)?
             .and_then(|(c,)| c)
             .map_or(0, |c| c.0.max(0) as u64))
+    }
+
+    async fn delete(&self, id: &str) -> StorageResult<bool> {
+        let Some(account) = self.by_id(id).await? else {
+            return Ok(false);
+        };
+        // The account row first: once it is gone, tokens are refused even if the rest fails
+        // (a retried deletion then finds no row and the username stays claimed, which only
+        // keeps the name from being reused; never the other way round).
+        self.db.execute(&self.delete, (id,)).await?;
+        let username = account.username.to_lowercase();
+        match self.db.execute(&self.release_claim, (&username, id)).await {
+            Ok(result) => {
+                lwt_outcome(result)?;
+            }
+            Err(e) => tracing::warn!(error = %e, "username of a deleted account not released"),
+        }
+        self.db.execute(&self.count_incr, (Counter(-1),)).await?;
+        Ok(true)
     }
 }

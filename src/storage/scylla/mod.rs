@@ -8,6 +8,7 @@
 mod accounts;
 mod catalog;
 mod catalog_write;
+mod erasure;
 mod history;
 mod library;
 mod migrate;
@@ -57,6 +58,7 @@ pub struct ScyllaRepos {
     pub history: Arc<ScyllaHistory>,
     pub playlists: Arc<ScyllaPlaylists>,
     pub settings: Arc<settings::ScyllaSettings>,
+    pub erasure: Arc<erasure::ScyllaErasure>,
 }
 
 impl ScyllaRepos {
@@ -71,6 +73,7 @@ impl ScyllaRepos {
             library: self.library.clone(),
             history: self.history.clone(),
             settings: self.settings.clone(),
+            erasure: self.erasure.clone(),
             health: Arc::new(self.db.clone()),
         }
     }
@@ -193,6 +196,7 @@ impl ScyllaDb {
             history: Arc::new(ScyllaHistory::new(db.clone()).await?),
             playlists: Arc::new(ScyllaPlaylists::new(db.clone()).await?),
             settings: Arc::new(settings::ScyllaSettings::new(db.clone()).await?),
+            erasure: Arc::new(erasure::ScyllaErasure::new(db.clone()).await?),
             db,
         })
     }

@@ -146,4 +146,11 @@ impl AccountRepo for SqliteAccounts {
             })
             .await
     }
+
+    async fn delete(&self, id: &str) -> StorageResult<bool> {
+        let id = id.to_string();
+        self.0
+            .write(move |c| Ok(c.execute("DELETE FROM accounts WHERE id = ?1", [id])? > 0))
+            .await
+    }
 }

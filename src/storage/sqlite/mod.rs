@@ -3,6 +3,7 @@
 
 mod accounts;
 mod catalog;
+mod erasure;
 mod history;
 mod library;
 mod players;
@@ -101,6 +102,7 @@ pub fn storage_on(db: SqliteDb) -> Storage {
         library: Arc::new(library::SqliteLibrary(db.clone())),
         history: Arc::new(history::SqliteHistory(db.clone())),
         settings: Arc::new(settings::SqliteSettings(db.clone())),
+        erasure: Arc::new(erasure::SqliteErasure(db.clone())),
         health: Arc::new(db),
     }
 }

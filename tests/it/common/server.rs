@@ -118,11 +118,20 @@ impl ProcessServer {
     pub async fn start(data_dir: &Path, env: &[(&str, &str)]) -> ProcessServer {
         let port = free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        // The child's log goes to a file beside its data, not into the test output: an outage
+        // test makes a server warn on purpose. The file's tail is printed if the test fails.
+        let log_path = data_dir.join(CHILD_LOG);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .expect("open the child's log file");
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_segue"));
         cmd.args(["serve", "--listen", &addr.to_string(), "--data-dir"])
             .arg(data_dir)
             .env("SEGUE_LOG", "warn")
-            .stdout(std::process::Stdio::null());
+            .stdout(std::process::Stdio::null())
+            .stderr(log);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -191,10 +200,26 @@ impl ProcessServer {
     }
 }
 
+/// The file in a `ProcessServer`'s data dir that holds the child's stderr.
+pub const CHILD_LOG: &str = "segue-stderr.log";
+
+/// How much of the child's log a failing test prints.
+const CHILD_LOG_TAIL_LINES: usize = 60;
+
 impl Drop for ProcessServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let text = std::fs::read_to_string(self.data_dir.join(CHILD_LOG)).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(CHILD_LOG_TAIL_LINES)..];
+            eprintln!(
+                "--- last {} lines of the segue process's log ---\n{}",
+                tail.len(),
+                tail.join("\n")
+            );
+        }
     }
 }
 
