@@ -144,6 +144,8 @@ pub struct SessionConfig {
     pub buffering_wait_ms: u64,
     pub expire_after_ms: i64,
     pub join_attempts_per_minute: u32,
+    /// How close to its end a guest without control may end the current item (`track_ended`).
+    pub track_ended_slack_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -196,6 +198,12 @@ pub struct HistoryConfig {
     pub max_batch_events: usize,
     pub max_ids_per_request: usize,
     pub max_page_limit: usize,
+    /// How far in the future (server clock) a play event's `played_at_ms` may be.
+    pub max_clock_skew_ms: i64,
+    /// Play events one user may record at once (an offline device's backlog) ...
+    pub play_events_burst: u32,
+    /// ... and per minute after that (every source: REST, the player, group sessions).
+    pub play_events_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -437,8 +445,22 @@ impl Config {
                 "must be positive and below ws.idle_timeout_ms",
             );
         }
+        if self.history.max_clock_skew_ms < 0 {
+            return bad("history.max_clock_skew_ms", "must not be negative");
+        }
+        if self.history.play_events_per_minute == 0
+            || (self.history.play_events_burst as usize) < self.history.max_batch_events.max(1)
+        {
+            return bad(
+                "history.play_events_burst",
+                "play_events_per_minute must be at least 1 and play_events_burst at least history.max_batch_events",
+            );
+        }
         if self.catalog.max_page_limit == 0 {
             return bad("catalog.max_page_limit", "must be at least 1");
+        }
+        if self.session.track_ended_slack_ms < 0 {
+            return bad("session.track_ended_slack_ms", "must not be negative");
         }
         if self.session.capacity < 1 {
             return bad("session.capacity", "must be at least 1");

@@ -99,6 +99,10 @@ pub async fn run_with_clock(
         login_throttle: login_throttle::LoginThrottle::new(&config.auth),
         dummy_password_hash: std::sync::OnceLock::new(),
         register_limiter: ratelimit::KeyedLimiter::per_minute(config.auth.registration_per_minute),
+        play_limiter: ratelimit::KeyedLimiter::with_burst(
+            config.history.play_events_burst,
+            config.history.play_events_per_minute,
+        ),
         accounts_seen: account_cache::AccountCache::new(
             config.auth.account_cache_size,
             config.auth.account_cache_ttl_ms,

@@ -40,6 +40,17 @@ impl TokenBucket {
         }
     }
 
+    /// Takes `n` tokens at once, or none when fewer than `n` are there.
+    pub fn try_take_n(&mut self, n: u32, now_ms: f64) -> bool {
+        self.refill(now_ms);
+        if self.tokens >= n as f64 {
+            self.tokens -= n as f64;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Milliseconds until one token is available (0 if one is available now), without taking it.
     pub fn wait_ms(&mut self, now_ms: f64) -> i64 {
         self.refill(now_ms);
@@ -91,6 +102,26 @@ impl KeyedLimiter {
             next_sweep: AtomicUsize::new(sweep_keys),
             sweep_keys,
         }
+    }
+
+    /// `burst` at once, refilled at `per_minute` (for limits where a backlog may arrive in one
+    /// go but the sustained rate is low, e.g. play events).
+    pub fn with_burst(burst: u32, per_minute: u32) -> Self {
+        KeyedLimiter {
+            burst: burst.max(1),
+            per_sec: per_minute.max(1) as f64 / 60.0,
+            ..Self::with_sweep(per_minute, DEFAULT_SWEEP_KEYS)
+        }
+    }
+
+    /// Takes `n` tokens for `key` (all or none); false when the key has fewer left.
+    pub fn check_n(&self, key: &str, n: u32, now_ms: i64) -> bool {
+        self.maybe_sweep(now_ms);
+        let mut bucket = self
+            .buckets
+            .entry(key.to_string())
+            .or_insert_with(|| TokenBucket::new(self.burst, self.per_sec, now_ms as f64));
+        bucket.try_take_n(n, now_ms as f64)
     }
 
     /// Takes one token for `key`; false when the key is over its limit.
@@ -181,6 +212,16 @@ mod tests {
             "the victim's limit survived every sweep"
         );
         assert!(l.wait_ms("victim", 51_000) > 0);
+    }
+
+    #[test]
+    fn burst_then_slow_refill_takes_all_or_nothing() {
+        let l = KeyedLimiter::with_burst(10, 6);
+        assert!(l.check_n("u", 8, 0));
+        assert!(!l.check_n("u", 3, 0), "only 2 left: none taken");
+        assert!(l.check_n("u", 2, 0));
+        assert!(!l.check_n("u", 1, 0));
+        assert!(l.check_n("u", 1, 10_000), "6 a minute: one back after 10 s");
     }
 
     #[test]

@@ -8,13 +8,11 @@ use crate::http::AppState;
 use crate::storage::history::PlayEvent;
 use actix_web::web;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// Longest accepted single play (a day): anything longer is a broken client clock.
 const MAX_MS_PLAYED: i64 = 24 * 3600 * 1000;
-/// How far in the future a play may claim to be (client clocks drift).
-const FUTURE_SLACK_MS: i64 = 5 * 60 * 1000;
 
 /// A play as a device reports it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,8 +44,10 @@ pub struct RecordOutcome {
     pub rejected: Vec<Rejected>,
 }
 
-/// Records plays of `user_id` (from `POST /v1/me/player/events` or the player's state
-/// transitions). Malformed events refuse the whole batch; unknown tracks are reported back.
+/// Records plays of `user_id` (from `POST /v1/me/player/events`, the player's state transitions
+/// and group sessions). Malformed events refuse the whole batch; a user past
+/// `history.play_events_*` gets `rate_limited` (nothing stored), so that no account can inflate
+/// stream counts; events for unknown tracks or longer than their track are reported back.
 pub async fn record_plays(
     state: &AppState,
     user_id: &str,
@@ -72,7 +72,9 @@ pub async fn record_plays(
         if !(0..=MAX_MS_PLAYED).contains(&e.ms_played) {
             return bad("ms_played must be between 0 and 86400000");
         }
-        if e.played_at_ms <= 0 || e.played_at_ms > now + FUTURE_SLACK_MS {
+        if e.played_at_ms <= 0
+            || e.played_at_ms > now.saturating_add(state.config.history.max_clock_skew_ms)
+        {
             return bad("played_at_ms must be a past server-clock time in ms");
         }
         if e.device_id.as_ref().is_some_and(|d| !valid_id(d))
@@ -84,14 +86,24 @@ pub async fn record_plays(
             return bad("event_id appears twice in the batch");
         }
     }
+    // Every event counts against the limit, duplicates included: a replayed batch costs the
+    // same as a new one, so fresh event ids buy nothing.
+    let n = u32::try_from(events.len()).unwrap_or(u32::MAX);
+    if n > 0 && !state.play_limiter.check_n(user_id, n, now) {
+        let h = &state.config.history;
+        return Err(ApiError::rate_limited(format!(
+            "too many play events: at most {} at once and {} a minute after that",
+            h.play_events_burst, h.play_events_per_minute
+        )));
+    }
     let ids: Vec<String> = events
         .iter()
         .map(|e| e.track_id.clone())
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let known: HashSet<String> = if ids.is_empty() {
-        HashSet::new()
+    let durations: HashMap<String, i64> = if ids.is_empty() {
+        HashMap::new()
     } else {
         state
             .storage
@@ -99,17 +111,26 @@ pub async fn record_plays(
             .tracks(ids)
             .await?
             .into_iter()
-            .map(|t| t.id)
+            .map(|t| (t.id, t.duration_ms))
             .collect()
     };
     let threshold = state.config.history.stream_threshold_ms;
     let mut rejected = vec![];
     let mut store = vec![];
     for e in events {
-        if !known.contains(&e.track_id) {
+        let Some(&duration) = durations.get(&e.track_id) else {
             rejected.push(Rejected {
                 event_id: e.event_id,
                 reason: format!("unknown track `{}`", e.track_id),
+            });
+            continue;
+        };
+        // Refused rather than clamped: a client that claims more than the track holds is
+        // wrong about what it played, and the player's own plays never exceed it.
+        if e.ms_played > duration.max(0) {
+            rejected.push(Rejected {
+                event_id: e.event_id,
+                reason: format!("ms_played is longer than the track ({duration} ms)"),
             });
             continue;
         }
@@ -135,6 +156,64 @@ pub async fn record_plays(
         duplicates: valid - accepted,
         rejected,
     })
+}
+
+/// The item a player moved away from, as its play will be recorded.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub track_id: String,
+    pub item_id: crate::domain::player::ItemId,
+    /// The player's version before the change: with the item id, it names this play (an item
+    /// id comes back when a context repeats).
+    pub version: u64,
+    /// Time actually played (seeks excluded), at most the item's duration.
+    pub ms_played: i64,
+    pub context_uri: Option<String>,
+}
+
+impl Finished {
+    /// What `p` is playing, as a play if it ended at `now_ms`.
+    pub fn capture(p: &crate::domain::player::PlayerState, now_ms: i64) -> Option<Finished> {
+        let c = p.current.as_ref()?;
+        Some(Finished {
+            track_id: c.entry.track_id.clone(),
+            item_id: c.entry.item_id,
+            version: p.version,
+            ms_played: p.played_total(now_ms).min(p.duration_ms()),
+            context_uri: p.context.as_ref().and_then(|x| x.uri.clone()),
+        })
+    }
+
+    /// Records it in `user_id`'s history in the background (`ms_played` of this listener,
+    /// `event_id` unique for the play). Nothing is recorded for a play of no time.
+    pub fn spawn_record(
+        &self,
+        app: &web::Data<AppState>,
+        user_id: &str,
+        event_id: String,
+        ms_played: i64,
+        device_id: Option<String>,
+        now_ms: i64,
+    ) {
+        let ms_played = ms_played.min(self.ms_played);
+        if ms_played <= 0 {
+            return;
+        }
+        let event = PlayInput {
+            event_id,
+            track_id: self.track_id.clone(),
+            played_at_ms: now_ms - ms_played,
+            ms_played,
+            device_id,
+            context_uri: self.context_uri.clone(),
+        };
+        let (app, uid) = (app.clone(), user_id.to_string());
+        actix::spawn(async move {
+            if let Err(e) = record_plays(&app, &uid, vec![event]).await {
+                tracing::warn!(error = %e.message, "cannot record a play");
+            }
+        });
+    }
 }
 
 /// Starts the popularity job on its own task; it stops when the server shuts down.

@@ -6,10 +6,13 @@
 
 mod playback;
 pub use playback::{Buffering, PlayerCmd};
+mod members;
+pub use members::MemberSnapshot;
 
 use super::resolve::{self, Prepared};
 use super::session_dir::MemberConn;
 use super::user_view::{fetch_meta, needed_tracks, player_view, MetaCache};
+use crate::cdn::Listener;
 use crate::domain::player::{apply, ApplyCtx, Command, Effect, ItemId, Limits, PlayerState};
 use crate::domain::session::{start_lead_ms, Departure, Member, Roster};
 use crate::error::{ApiError, ApiResult, StorageError};
@@ -19,6 +22,7 @@ use crate::protocol::client::PlayerRequest;
 use crate::protocol::codec::encode;
 use crate::protocol::server::PlayerStateView;
 use crate::storage::sessions::SessionRecord;
+use crate::storage::settings::StreamingQuality;
 use crate::storage::Tier;
 use actix::prelude::*;
 use actix_web::web;
@@ -53,6 +57,9 @@ pub struct SessionActor {
     ended: bool,
     /// A roster broadcast is scheduled (see `publish_roster`).
     roster_pending: bool,
+    /// Each member's tier and quality as last heard from their user actor (with their
+    /// connections): a reconnecting member's `welcome` is signed for them.
+    listeners: HashMap<Arc<str>, Listener>,
 }
 
 const ROSTER_DEBOUNCE: Duration = Duration::from_millis(100);
@@ -71,6 +78,7 @@ impl SessionActor {
             persist_dirty: false,
             ended: false,
             roster_pending: false,
+            listeners: HashMap::new(),
         }
     }
 
@@ -111,34 +119,10 @@ impl SessionActor {
         })
     }
 
-    /// The shared `player_state`: one view for everyone, so no per-user data. The stream URL is
-    /// signed for the session at the quality every tier may have (normal is within the free
-    /// cap), and queue items say who added them.
-    pub fn player_view(&self) -> PlayerStateView {
-        let uid = format!("session-{}", self.id);
-        let mut view = player_view(&self.app, &uid, Tier::Free, &self.doc.player, &self.meta);
-        view.active_device_id = None;
-        for item in &mut view.queue {
-            if let Ok(id) = item.item_id.parse::<u64>() {
-                item.added_by = self.doc.added_by.get(&id).cloned();
-            }
-        }
-        view
-    }
-
     fn push_all(&self, key: u32, frame: &bytes::Bytes) {
         for c in &self.conns {
             c.outbox.push_keyed(key, frame.clone());
         }
-    }
-
-    fn publish_player(&mut self, ctx: &mut Context<Self>) {
-        let frame = encode(&self.player_view());
-        self.push_all(keys::PLAYER_STATE, &frame);
-        self.app
-            .metrics
-            .add("segue_session_deliveries_total", self.conns.len() as i64);
-        self.touch_and_persist(ctx);
     }
 
     /// Roster changes are sent at most every `ROSTER_DEBOUNCE`: when hundreds of members join
@@ -220,14 +204,21 @@ impl SessionActor {
         let limits = self.limits();
         let lead = self.lead_ms();
         let online = |_: &str| true;
+        let now = self.app.now_ms();
+        let issuer = match &cmd {
+            Command::TrackEnded { item_id } => {
+                self.track_end_issuer(user_id, device_id, *item_id, now)?
+            }
+            _ => device_id.to_string(),
+        };
         let actx = ApplyCtx {
-            issuer: Some(device_id),
+            issuer: Some(&issuer),
             is_online: &online,
             limits: &limits,
             random: rand::random(),
             start_lead_ms: Some(lead),
         };
-        let now = self.app.now_ms();
+        let finished = crate::actors::library::Finished::capture(&self.doc.player, now);
         let effects = apply(&mut self.doc.player, cmd, expected_version, now, &actx)?;
         let mut result = json!({});
         let mut changed = false;
@@ -244,6 +235,9 @@ impl SessionActor {
                 Effect::ItemChanged => {
                     // A new item: nobody is buffering it yet.
                     self.buffering.clear();
+                    if let Some(f) = &finished {
+                        self.record_member_plays(f, now);
+                    }
                 }
                 Effect::ActiveDeviceChanged => {}
             }
@@ -281,6 +275,8 @@ impl SessionActor {
             return;
         }
         self.ended = true;
+        // Whatever was heard of the current item counts for everyone still listening.
+        self.record_current_plays(None);
         let frame = encode(&json!({
             "type": "session_state", "active": false, "session_id": &*self.id, "reason": reason,
         }));
@@ -314,6 +310,8 @@ impl SessionActor {
     }
 
     fn depart(&mut self, ctx: &mut Context<Self>, user_id: &str, reason: &str) -> Departure {
+        // What the member heard of the current item before leaving counts for them.
+        self.record_current_plays(Some(user_id));
         let d = self.doc.roster.leave(user_id);
         if d == Departure::NotAMember {
             return d;
@@ -326,6 +324,7 @@ impl SessionActor {
             c.outbox.push_keyed(keys::SESSION_STATE, frame.clone());
         }
         self.conns.retain(|c| &*c.user_id != user_id);
+        self.listeners.remove(user_id);
         self.buffering.remove(user_id);
         if d == Departure::Ended {
             self.end(ctx, "ended");
@@ -372,12 +371,22 @@ impl Handler<Join> for SessionActor {
             .join(m.member)
             .map_err(|e| ApiError::forbidden(e.to_string()))?;
         for c in m.conns {
+            self.listeners.insert(c.user_id.clone(), c.listener);
             if !self.conns.iter().any(|x| x.conn_id == c.conn_id) {
                 self.conns.push(c);
             }
         }
         // The joiner gets the current timeline at once; the others learn of the new member.
-        let player = encode(&self.player_view());
+        let listener = self
+            .conns
+            .iter()
+            .find(|c| *c.user_id == *user_id)
+            .map(|c| c.listener);
+        let joiner_view = match listener {
+            Some(l) => self.player_view_for(l),
+            None => self.player_view(),
+        };
+        let player = encode(&joiner_view);
         for c in self.conns.iter().filter(|c| *c.user_id == *user_id) {
             c.outbox.push_keyed(keys::PLAYER_STATE, player.clone());
         }
@@ -393,7 +402,7 @@ impl Handler<Join> for SessionActor {
             "session_id": &*self.id,
             "join_code": self.doc.roster.join_code,
             "session": self.state_view(),
-            "player": self.player_view(),
+            "player": joiner_view,
         }))
     }
 }
@@ -417,26 +426,16 @@ impl Handler<Attach> for SessionActor {
                 }
                 c.outbox
                     .push_keyed(keys::SESSION_STATE, encode(&self.state_view()));
-                c.outbox
-                    .push_keyed(keys::PLAYER_STATE, encode(&self.player_view()));
+                c.outbox.push_keyed(
+                    keys::PLAYER_STATE,
+                    encode(&self.player_view_for(c.listener)),
+                );
+                self.listeners.insert(c.user_id.clone(), c.listener);
                 self.conns.retain(|x| x.conn_id != c.conn_id);
                 self.conns.push(c);
             }
             Attach::Remove(conn_id) => self.conns.retain(|x| x.conn_id != conn_id),
         }
-    }
-}
-
-/// The snapshot a (re)connecting member's `welcome` carries.
-#[derive(Message)]
-#[rtype(result = "(PlayerStateView, Value)")]
-pub struct Snapshot;
-
-impl Handler<Snapshot> for SessionActor {
-    type Result = MessageResult<Snapshot>;
-
-    fn handle(&mut self, _: Snapshot, _: &mut Context<Self>) -> Self::Result {
-        MessageResult((self.player_view(), self.state_view()))
     }
 }
 

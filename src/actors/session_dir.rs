@@ -26,6 +26,8 @@ pub struct MemberConn {
     pub conn_id: u64,
     pub device_id: Arc<str>,
     pub outbox: Arc<Outbox>,
+    /// The member's tier and chosen quality: their stream is signed for them.
+    pub listener: crate::cdn::Listener,
 }
 
 pub struct SessionDirectory {

@@ -9,6 +9,7 @@ use super::session::Attach;
 use super::session_dir::MemberConn;
 use super::user_view::{self, devices_view, fetch_meta, needed_tracks, player_view, Device};
 use super::user_view::{MetaCache, TrackMeta};
+use crate::cdn::Listener;
 use crate::domain::player::{apply, ApplyCtx, Command, Effect, Limits, PlayerState};
 use crate::error::{ApiError, ApiResult};
 use crate::http::outbox::{keys, Outbox};
@@ -17,6 +18,7 @@ use crate::protocol::client::PlayerRequest;
 use crate::protocol::codec::encode;
 use crate::protocol::server::{DeviceView, DevicesEvent, PlayerStateView, Welcome};
 use crate::protocol::RequestId;
+use crate::storage::settings::StreamingQuality;
 use crate::storage::{DeviceRecord, PlayerRecord, Tier};
 use actix::prelude::*;
 use actix_web::web;
@@ -30,11 +32,15 @@ pub use life::Discard;
 pub use session::{EnterSession, GetPlayer, LeaveSession};
 mod load;
 pub use load::load;
+mod settings;
+pub use settings::SetQuality;
 
 pub struct UserActor {
     app: web::Data<AppState>,
     user_id: Arc<str>,
     tier: Tier,
+    /// The streaming quality the user chose (`/v1/me/settings`).
+    quality: StreamingQuality,
     player: PlayerState,
     devices: Vec<Device>,
     conns: Vec<Conn>,
@@ -71,6 +77,7 @@ pub struct Loaded {
     player: PlayerState,
     devices: Vec<Device>,
     tier: Tier,
+    quality: StreamingQuality,
     meta: Vec<Arc<TrackMeta>>,
     dirty: bool,
 }
@@ -135,6 +142,7 @@ impl UserActor {
         UserActor {
             user_id,
             tier: l.tier,
+            quality: l.quality,
             player: l.player,
             devices: l.devices,
             conns: Vec::new(),
@@ -177,10 +185,26 @@ impl UserActor {
         player_view(
             &self.app,
             &self.user_id,
-            self.tier,
+            self.listener(),
             &self.player,
             &self.meta,
         )
+    }
+
+    /// How this user's streams are signed (their own player and their share of a session's).
+    fn listener(&self) -> Listener {
+        Listener::new(self.tier, self.quality)
+    }
+
+    /// This connection as a group session keeps it.
+    fn member_conn(&self, conn_id: u64, device_id: &Arc<str>, outbox: &Arc<Outbox>) -> MemberConn {
+        MemberConn {
+            user_id: self.user_id.clone(),
+            conn_id,
+            device_id: device_id.clone(),
+            outbox: outbox.clone(),
+            listener: self.listener(),
+        }
     }
 
     /// Applies a domain command; returns the ack result and what to publish.
@@ -202,14 +226,7 @@ impl UserActor {
             start_lead_ms: None,
         };
         let volume_before = self.player.volume;
-        let before = self.player.current.as_ref().map(|c| {
-            (
-                c.entry.track_id.clone(),
-                c.entry.item_id,
-                self.player.live_position(now),
-                self.player.context.as_ref().and_then(|x| x.uri.clone()),
-            )
-        });
+        let before = crate::actors::library::Finished::capture(&self.player, now);
         let effects = apply(&mut self.player, cmd, expected_version, now, &ctx)?;
         if effects.contains(&Effect::ItemChanged) {
             if let Some(played) = before {
@@ -290,38 +307,18 @@ impl UserActor {
     }
 
     /// Play history from player transitions: when the item changes, the one before it was
-    /// listened to up to where it had got (history decides whether that counts as a stream).
-    fn record_play(
-        &self,
-        (track_id, item_id, ms_played, context_uri): (
-            String,
-            crate::domain::player::ItemId,
-            i64,
-            Option<String>,
-        ),
-        issuer: Option<&str>,
-        now: i64,
-    ) {
-        if ms_played <= 0 {
-            return;
-        }
-        let event = crate::actors::library::PlayInput {
-            event_id: format!(
-                "player-{}-{}-{}",
-                self.user_id, item_id, self.player.version
-            ),
-            track_id,
-            played_at_ms: now - ms_played,
-            ms_played,
-            device_id: issuer.map(str::to_string),
-            context_uri,
-        };
-        let (app, uid) = (self.app.clone(), self.user_id.clone());
-        actix::spawn(async move {
-            if let Err(e) = crate::actors::library::record_plays(&app, &uid, vec![event]).await {
-                tracing::warn!(error = %e.message, "cannot record a play");
-            }
-        });
+    /// listened to for the time it actually played (history decides whether that is a stream).
+    fn record_play(&self, f: crate::actors::library::Finished, issuer: Option<&str>, now: i64) {
+        let event_id = format!("player-{}-{}-{}", self.user_id, f.item_id, f.version);
+        let ms = f.ms_played;
+        f.spawn_record(
+            &self.app,
+            &self.user_id,
+            event_id,
+            ms,
+            issuer.map(str::to_string),
+            now,
+        );
     }
 
     fn device_record(&self, device_id: &str) -> Option<DeviceRecord> {
@@ -478,12 +475,7 @@ impl Handler<Connect> for UserActor {
             session,
         }));
         if let Some(session_id) = self.session.clone() {
-            let conn = MemberConn {
-                user_id: self.user_id.clone(),
-                conn_id: m.conn_id,
-                device_id: m.device_id.clone(),
-                outbox: m.outbox.clone(),
-            };
+            let conn = self.member_conn(m.conn_id, &m.device_id, &m.outbox);
             let app = self.app.clone();
             actix::spawn(async move {
                 if let Ok(addr) = app.sessions.get(&app, &session_id).await {

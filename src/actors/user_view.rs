@@ -1,14 +1,14 @@
 //! What a user's actor shows: track metadata for the items it renders, and the `player_state`
 //! and `devices` views built from the pure state.
 
-use crate::cdn::Quality;
+use crate::cdn::Listener;
 use crate::domain::player::{Entry, PlayerState};
 use crate::error::ApiResult;
 use crate::http::AppState;
 use crate::protocol::server::{
     AlbumRef, ArtistRef, ContextView, DeviceView, ItemView, PlayerStateView,
 };
-use crate::storage::{Tier, Track};
+use crate::storage::Track;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -99,7 +99,7 @@ pub fn item_view(e: &Entry, meta: &MetaCache) -> ItemView {
 pub fn player_view(
     state: &AppState,
     user_id: &str,
-    tier: Tier,
+    listener: Listener,
     p: &PlayerState,
     meta: &MetaCache,
 ) -> PlayerStateView {
@@ -111,9 +111,11 @@ pub fn player_view(
         .and_then(|m| {
             match state
                 .cdn
-                .stream_for(user_id, tier, &m.track, Quality::Normal, now)
+                .stream_for(user_id, listener.tier, &m.track, listener.quality(), now)
             {
                 Ok(s) => s,
+                // Expected for a free listener and a Premium-only asset: no stream, no alarm.
+                Err(e) if e.code == crate::error::ErrorCode::PremiumRequired => None,
                 Err(e) => {
                     tracing::warn!(error = %e.message, "cannot sign a stream url");
                     None

@@ -8,6 +8,7 @@ pub mod signer;
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::storage::settings::StreamingQuality;
 use crate::storage::{Tier, Track};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -22,6 +23,8 @@ pub struct StreamInfo {
     pub url: String,
     pub expires_at_ms: i64,
     pub bitrate_kbps: u32,
+    /// The same bitrate under the name the web player's quality indicator reads.
+    pub kbps: u32,
     pub format: String,
     pub fallback_urls: Vec<String>,
 }
@@ -41,6 +44,29 @@ impl Quality {
             "normal" => Some(Quality::Normal),
             "high" => Some(Quality::High),
             _ => None,
+        }
+    }
+}
+
+/// Whose stream is being signed: the tier caps the bitrate, the user's setting picks within
+/// the cap (`auto`: the best the tier allows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listener {
+    pub tier: Tier,
+    pub quality: StreamingQuality,
+}
+
+impl Listener {
+    pub fn new(tier: Tier, quality: StreamingQuality) -> Listener {
+        Listener { tier, quality }
+    }
+
+    /// The quality asked of `stream_for`; the tier's cap applies there.
+    pub fn quality(self) -> Quality {
+        match self.quality {
+            StreamingQuality::Low => Quality::Low,
+            StreamingQuality::Normal => Quality::Normal,
+            StreamingQuality::High | StreamingQuality::Auto => Quality::High,
         }
     }
 }
@@ -96,7 +122,8 @@ impl Cdn {
     }
 
     /// A signed URL for `track` at the best quality not above `quality` that `tier` allows.
-    /// `Ok(None)` when the track has no audio (or its asset is not in the audio manifest).
+    /// `Ok(None)` when the track has no audio (or its asset is not in the audio manifest);
+    /// `premium_required` when every variant is above the free tier's cap.
     pub fn stream_for(
         &self,
         user_id: &str,
@@ -114,7 +141,16 @@ impl Cdn {
             return Ok(None);
         };
         let Some(variant) = manifest::choose(variants, tier, quality, self.free_max_kbps) else {
-            return Ok(None);
+            // Variants exist but none is allowed: only the tier's cap can do that.
+            let lowest = variants.first().map_or(0, |v| v.kbps);
+            return Err(ApiError::new(
+                crate::error::ErrorCode::PremiumRequired,
+                format!(
+                    "track {} is only available at {lowest} kbps or more; the free tier streams \
+                     at most {} kbps: Premium is needed",
+                    track.id, self.free_max_kbps
+                ),
+            ));
         };
         let path = format!("/cdn/{}", variant.file);
         let exp = self.expiry(now_ms)?;
@@ -128,6 +164,7 @@ impl Cdn {
             url,
             expires_at_ms: exp,
             bitrate_kbps: variant.kbps,
+            kbps: variant.kbps,
             format: variant.format.clone(),
             fallback_urls: urls.collect(),
         }))

@@ -112,6 +112,7 @@ impl Default for SessionConfig {
             buffering_wait_ms: 3000,
             expire_after_ms: 24 * 3600 * 1000,
             join_attempts_per_minute: 10,
+            track_ended_slack_ms: 5000,
         }
     }
 }
@@ -159,6 +160,9 @@ impl Default for HistoryConfig {
             max_batch_events: 500,
             max_ids_per_request: 50,
             max_page_limit: 50,
+            max_clock_skew_ms: 300_000,
+            play_events_burst: 500,
+            play_events_per_minute: 30,
         }
     }
 }

@@ -225,3 +225,45 @@ fn login_throttle_keys_load_and_validate() {
         assert!(e.0.contains(named), "{key}: {e}");
     }
 }
+
+#[test]
+fn play_event_and_track_end_keys_load_and_validate() {
+    let c = Config::load(
+        None,
+        vec![
+            ("SEGUE_HISTORY_PLAY_EVENTS_PER_MINUTE".into(), "7".into()),
+            ("SEGUE_HISTORY_MAX_CLOCK_SKEW_MS".into(), "1000".into()),
+            ("SEGUE_SESSION_TRACK_ENDED_SLACK_MS".into(), "250".into()),
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.history.play_events_per_minute, 7);
+    assert_eq!(c.history.max_clock_skew_ms, 1000);
+    assert_eq!(c.session.track_ended_slack_ms, 250);
+    for (key, value, named) in [
+        (
+            "SEGUE_HISTORY_PLAY_EVENTS_PER_MINUTE",
+            "0",
+            "history.play_events_burst",
+        ),
+        (
+            "SEGUE_HISTORY_PLAY_EVENTS_BURST",
+            "10",
+            "history.play_events_burst",
+        ),
+        (
+            "SEGUE_HISTORY_MAX_CLOCK_SKEW_MS",
+            "-1",
+            "history.max_clock_skew_ms",
+        ),
+        (
+            "SEGUE_SESSION_TRACK_ENDED_SLACK_MS",
+            "-5",
+            "session.track_ended_slack_ms",
+        ),
+    ] {
+        let e = Config::load(None, vec![(key.into(), value.into())], &[]).unwrap_err();
+        assert!(e.0.contains(named), "{key}: {e}");
+    }
+}

@@ -121,6 +121,9 @@ pub struct PlayerState {
     pub context_pos: Option<u32>,
     pub queue: Queue,
     pub next_item_id: u64,
+    /// Time the current item has actually played before `position_at_ms` (wall-clock time while
+    /// playing, so a seek forward adds nothing): what a play records as `ms_played`.
+    pub played_ms: i64,
     #[serde(skip)]
     order: OrderCache,
 }
@@ -144,6 +147,7 @@ impl Default for PlayerState {
             context_pos: None,
             queue: Queue::default(),
             next_item_id: 1,
+            played_ms: 0,
             order: OrderCache::default(),
         }
     }
@@ -264,6 +268,24 @@ impl PlayerState {
             self.position_ms
         };
         base.clamp(0, self.duration_ms())
+    }
+
+    /// How long the current item has actually played up to `now_ms`: the banked time plus the
+    /// time since the last anchor while playing (never past the item's end). Seeks move the
+    /// position, not this.
+    pub fn played_total(&self, now_ms: i64) -> i64 {
+        let since_anchor = if self.playing {
+            (self.live_position(now_ms) - self.position_ms).max(0)
+        } else {
+            0
+        };
+        self.played_ms.saturating_add(since_anchor).max(0)
+    }
+
+    /// Banks the time played since the last anchor; call before moving the anchor
+    /// (`position_ms`/`position_at_ms`/`playing`) outside `apply`.
+    pub fn bank_played(&mut self, now_ms: i64) {
+        self.played_ms = self.played_total(now_ms);
     }
 
     /// The play order of the context (identity unless shuffled).
@@ -410,3 +432,5 @@ impl PlayerState {
 
 mod apply;
 pub use apply::apply;
+#[cfg(test)]
+mod played_tests;

@@ -19,6 +19,8 @@ pub struct AppState {
     /// account exists (no timing oracle). Same PBKDF2 cost as real hashes.
     pub dummy_password_hash: std::sync::OnceLock<String>,
     pub register_limiter: KeyedLimiter,
+    /// Play events per user (`history.play_events_*`), whatever their source.
+    pub play_limiter: KeyedLimiter,
     /// Which accounts exist: checked on every authenticated request (`http::extract`).
     pub accounts_seen: crate::account_cache::AccountCache,
     /// WebSocket connection counts per address and per user (`http::ws::limits`).

@@ -11,6 +11,7 @@ pub mod players;
 pub mod playlists;
 pub mod scylla;
 pub mod sessions;
+pub mod settings;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub use library::LibraryRepo;
 pub use players::{DeviceRecord, PlayerRecord, PlayerRepo};
 pub use playlists::PlaylistRepo;
 pub use sessions::SessionRepo;
+pub use settings::SettingsRepo;
 
 /// Every repository, behind its trait. Cheap to clone.
 #[derive(Clone)]
@@ -34,6 +36,8 @@ pub struct Storage {
     pub sessions: Arc<dyn SessionRepo>,
     pub library: Arc<dyn LibraryRepo>,
     pub history: Arc<dyn HistoryRepo>,
+    /// Per-account settings (streaming quality).
+    pub settings: Arc<dyn SettingsRepo>,
     /// Removes a deleted account's personal data.
     pub erasure: Arc<dyn ErasureRepo>,
     /// Answers readiness: can the backend take a read right now?

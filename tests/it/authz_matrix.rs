@@ -247,6 +247,20 @@ pub fn rest_rows() -> Vec<RestRow> {
         ),
         row!(
             "GET",
+            "/v1/me/settings",
+            |_| "/v1/me/settings".into(),
+            none,
+            Accounts
+        ),
+        row!(
+            "PATCH",
+            "/v1/me/settings",
+            |_| "/v1/me/settings".into(),
+            |_| Some(json!({"streaming_quality": "auto"})),
+            Accounts
+        ),
+        row!(
+            "GET",
             "/v1/me/top/{kind}",
             |_| "/v1/me/top/tracks?limit=5".into(),
             none,

@@ -127,6 +127,17 @@ async fn cql_playlists_conform() {
 }
 
 #[tokio::test]
+async fn cql_settings_conform() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(config) = cql_config(dir.path()) else {
+        return;
+    };
+    let repos = open_repos(&config).await;
+    let storage = cql_storage(&config, &repos).await;
+    segue::storage::conformance::settings::check(&storage).await;
+}
+
+#[tokio::test]
 async fn cql_recent_streams_walk_back_across_months() {
     use segue::storage::history::PlayEvent;
     use segue::storage::HistoryRepo;

@@ -107,6 +107,7 @@ impl Handler<Buffering> for SessionActor {
                 // Hold the timeline where it is and start again at the deadline at the latest.
                 let wait = self.app.config.session.buffering_wait_ms;
                 let p = &mut self.doc.player;
+                p.bank_played(now);
                 p.position_ms = p.live_position(now);
                 p.position_at_ms = now + wait as i64;
                 p.start_at_ms = Some(now + wait as i64);

@@ -45,11 +45,13 @@ pub async fn load(app: &AppState, user_id: &str) -> ApiResult<Loaded> {
         .by_id(user_id)
         .await?
         .map_or(Tier::Free, |a| a.tier);
+    let quality = storage.settings.get(user_id).await?.streaming_quality;
     let meta = fetch_meta(app, needed_tracks(&player)).await?;
     Ok(Loaded {
         player,
         devices,
         tier,
+        quality,
         meta,
         dirty,
     })

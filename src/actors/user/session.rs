@@ -31,12 +31,7 @@ impl Handler<EnterSession> for UserActor {
         Ok(self
             .conns
             .iter()
-            .map(|c| MemberConn {
-                user_id: self.user_id.clone(),
-                conn_id: c.id,
-                device_id: c.device_id.clone(),
-                outbox: c.outbox.clone(),
-            })
+            .map(|c| self.member_conn(c.id, &c.device_id, &c.outbox))
             .collect())
     }
 }

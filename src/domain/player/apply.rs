@@ -23,6 +23,8 @@ pub fn apply(
     let mut s = state.clone();
     let before_item = s.current.as_ref().map(|c| c.entry.item_id);
     let before_device = s.active_device_id.clone();
+    let before_anchor = (s.position_ms, s.position_at_ms, s.playing);
+    let played_before = s.played_total(now_ms);
     let mut effects = Vec::new();
     let mut urgent = true;
     let now = now_ms;
@@ -218,6 +220,11 @@ pub fn apply(
     s.version += 1;
     if s.current.as_ref().map(|c| c.entry.item_id) != before_item {
         effects.push(Effect::ItemChanged);
+        // The new item has played nothing yet; the old one's total was `played_before`.
+        s.played_ms = 0;
+    } else if (s.position_ms, s.position_at_ms, s.playing) != before_anchor {
+        // The anchor moved: keep what was played up to now, count on from the new anchor.
+        s.played_ms = played_before;
     }
     if s.active_device_id != before_device {
         effects.push(Effect::ActiveDeviceChanged);

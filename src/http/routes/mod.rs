@@ -8,6 +8,7 @@ pub mod player;
 pub mod playlists;
 pub mod search;
 pub mod sessions;
+pub mod settings;
 pub mod stream;
 pub mod users;
 // `web.rs` is named `web_player` here so that it does not clash with `actix_web::web`.
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     search::configure(cfg);
     sessions::configure(cfg);
     users::configure(cfg);
+    settings::configure(cfg);
     // Last, so that API routes win over the web player's pages.
     web_player::configure(cfg);
 }

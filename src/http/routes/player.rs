@@ -59,7 +59,8 @@ async fn get_player(state: web::Data<AppState>, user: AuthUser) -> ApiResult<Htt
     // In a group session the session's shared player is the one playing.
     if let Some(sid) = state.sessions.session_of(&user.user_id) {
         let session = state.sessions.get(&state, &sid).await?;
-        if let Ok((shared, _)) = session.send(crate::actors::session::Snapshot).await {
+        let me = crate::actors::session::MemberSnapshot(user.user_id.as_str().into());
+        if let Ok((shared, _)) = session.send(me).await {
             view = shared;
         }
     }

@@ -95,7 +95,10 @@ impl Conn {
         // A member of a group session sees the session's player in `welcome`.
         let session_view = match self.state.sessions.session_of(&user_id) {
             Some(sid) => match self.state.sessions.get(&self.state, &sid).await {
-                Ok(s) => s.send(crate::actors::session::Snapshot).await.ok(),
+                Ok(s) => s
+                    .send(crate::actors::session::MemberSnapshot(user_id.clone()))
+                    .await
+                    .ok(),
                 Err(_) => None,
             },
             None => None,

@@ -47,6 +47,10 @@ async fn populate(s: &Storage, user: &str, track: &str) {
         })
         .await
         .unwrap();
+    let high = crate::storage::settings::UserSettings {
+        streaming_quality: crate::storage::settings::StreamingQuality::High,
+    };
+    s.settings.set(user, high).await.unwrap();
 }
 
 /// (library items, streams, top tracks, has player, devices) of `user`.
@@ -98,6 +102,16 @@ pub async fn check(s: &Storage) {
         footprint(s, &kept).await,
         full,
         "another user's data is untouched"
+    );
+    assert_eq!(
+        s.settings.get(&gone).await.unwrap(),
+        Default::default(),
+        "settings erased"
+    );
+    assert_ne!(
+        s.settings.get(&kept).await.unwrap(),
+        Default::default(),
+        "another user's settings are untouched"
     );
 
     // A retried deletion is harmless.

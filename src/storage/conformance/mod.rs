@@ -11,6 +11,7 @@ pub mod players;
 pub mod playlist_invites;
 pub mod playlists;
 pub mod sessions;
+pub mod settings;
 
 use crate::storage::Storage;
 
@@ -23,6 +24,7 @@ pub async fn run_all(storage: &Storage) {
     playlists::check(storage).await;
     library::check(storage).await;
     history::check(storage).await;
+    settings::check(storage).await;
     erasure::check(storage).await;
 }
 

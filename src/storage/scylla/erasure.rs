@@ -1,6 +1,6 @@
 //! CQL erasure of a deleted account's personal data: whole-partition deletes of every table
 //! keyed by the user (library per kind, play events, streams per month, the month list, the
-//! per-user stream counters, the player and the devices). `track_play_counts` (anonymous totals
+//! per-user stream counters, the player, the devices and the settings). `track_play_counts` (anonymous totals
 //! per track) is kept. Each delete is idempotent, so a retried erasure finishes the job.
 //!
 //! Several of these tables are written by lightweight transactions, whose cell timestamps come
@@ -48,7 +48,13 @@ impl ScyllaErasure {
             per_kind.push(db.prepare(&cql, true).await?);
         }
         let mut per_user = Vec::new();
-        for table in ["play_events", "players", "devices", "user_stream_months"] {
+        for table in [
+            "play_events",
+            "players",
+            "devices",
+            "user_settings",
+            "user_stream_months",
+        ] {
             let cql = format!("DELETE FROM {table} USING TIMESTAMP ? WHERE user_id = ?");
             per_user.push(db.prepare(&cql, true).await?);
         }

@@ -16,10 +16,18 @@ pub const SCHEMA_V3: &str = include_str!("schema_v3.cql");
 /// Schema version 4: invite limits and uses (`pl_invite_uses`).
 pub const SCHEMA_V4: &str = include_str!("schema_v4.cql");
 
+/// Schema version 5: per-account settings (`user_settings`).
+pub const SCHEMA_V5: &str = include_str!("schema_v5.cql");
+
 /// Schema versions in order: `(version, CQL)`. Append new versions (ALTER/CREATE ... IF NOT
 /// EXISTS statements) at the end; never edit one that has been released.
-pub const SCHEMA_VERSIONS: &[(i32, &str)] =
-    &[(1, SCHEMA), (2, SCHEMA_V2), (3, SCHEMA_V3), (4, SCHEMA_V4)];
+pub const SCHEMA_VERSIONS: &[(i32, &str)] = &[
+    (1, SCHEMA),
+    (2, SCHEMA_V2),
+    (3, SCHEMA_V3),
+    (4, SCHEMA_V4),
+    (5, SCHEMA_V5),
+];
 
 impl ScyllaDb {
     /// Applies every schema version that `schema_version` does not list yet. Each statement is
@@ -91,6 +99,7 @@ mod tests {
             .chain(&statements(SCHEMA_V2))
             .chain(&statements(SCHEMA_V3))
             .chain(&statements(SCHEMA_V4))
+            .chain(&statements(SCHEMA_V5))
         {
             assert!(s.starts_with("CREATE TABLE IF NOT EXISTS "), "{s}");
             assert!(!s.to_uppercase().contains("ALLOW FILTERING"), "{s}");

@@ -18,12 +18,15 @@ mod playlists;
 mod playlists_members;
 mod retry;
 mod sessions;
+mod settings;
 
 pub use accounts::ScyllaAccounts;
 pub use catalog::ScyllaCatalog;
 pub use history::{month_of, ScyllaHistory};
 pub use library::ScyllaLibrary;
-pub use migrate::{statements, SCHEMA, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_VERSIONS};
+pub use migrate::{
+    statements, SCHEMA, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_VERSIONS,
+};
 pub use players::ScyllaPlayers;
 pub use playlists::ScyllaPlaylists;
 pub use retry::{classify, Fault, RetryPolicy};
@@ -54,6 +57,7 @@ pub struct ScyllaRepos {
     pub library: Arc<ScyllaLibrary>,
     pub history: Arc<ScyllaHistory>,
     pub playlists: Arc<ScyllaPlaylists>,
+    pub settings: Arc<settings::ScyllaSettings>,
     pub erasure: Arc<erasure::ScyllaErasure>,
 }
 
@@ -68,6 +72,7 @@ impl ScyllaRepos {
             sessions: self.sessions.clone(),
             library: self.library.clone(),
             history: self.history.clone(),
+            settings: self.settings.clone(),
             erasure: self.erasure.clone(),
             health: Arc::new(self.db.clone()),
         }
@@ -190,6 +195,7 @@ impl ScyllaDb {
             library: Arc::new(ScyllaLibrary::new(db.clone()).await?),
             history: Arc::new(ScyllaHistory::new(db.clone()).await?),
             playlists: Arc::new(ScyllaPlaylists::new(db.clone()).await?),
+            settings: Arc::new(settings::ScyllaSettings::new(db.clone()).await?),
             erasure: Arc::new(erasure::ScyllaErasure::new(db.clone()).await?),
             db,
         })

@@ -14,6 +14,7 @@ const USER_TABLES: &[&str] = &[
     "user_track_streams",
     "players",
     "devices",
+    "user_settings",
 ];
 
 #[async_trait::async_trait]

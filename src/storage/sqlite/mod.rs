@@ -10,6 +10,7 @@ mod players;
 mod playlist_invites;
 mod playlists;
 mod sessions;
+mod settings;
 
 use crate::config::StorageConfig;
 use crate::error::{StorageError, StorageResult};
@@ -41,6 +42,7 @@ fn all_migrations() -> Vec<(&'static str, &'static [&'static str])> {
         ("sessions", sessions::MIGRATIONS),
         ("library", library::MIGRATIONS),
         ("history", history::MIGRATIONS),
+        ("settings", settings::MIGRATIONS),
     ]
 }
 
@@ -99,6 +101,7 @@ pub fn storage_on(db: SqliteDb) -> Storage {
         sessions: Arc::new(sessions::SqliteSessions(db.clone())),
         library: Arc::new(library::SqliteLibrary(db.clone())),
         history: Arc::new(history::SqliteHistory(db.clone())),
+        settings: Arc::new(settings::SqliteSettings(db.clone())),
         erasure: Arc::new(erasure::SqliteErasure(db.clone())),
         health: Arc::new(db),
     }
