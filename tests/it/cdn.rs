@@ -152,7 +152,16 @@ async fn tiers_and_qualities() {
     assert_eq!(kbps(&premium, "low").await, 96);
     assert_eq!(kbps(&premium, "normal").await, 160);
     assert_eq!(kbps(&premium, "high").await, 320);
-    // Without a quality: normal.
+    // Without a quality: the account's setting, `auto` (the best the tier allows) by default.
+    let body = premium.get("/v1/tracks/t-song/stream").await.expect(200);
+    assert_eq!(body["bitrate_kbps"], 320);
+    assert_eq!(
+        free.get("/v1/tracks/t-song/stream").await.expect(200)["bitrate_kbps"],
+        160
+    );
+    crate::stream_quality::patch(&premium, serde_json::json!({"streaming_quality": "normal"}))
+        .await
+        .expect(200);
     let body = premium.get("/v1/tracks/t-song/stream").await.expect(200);
     assert_eq!(body["bitrate_kbps"], 160);
     assert_eq!(body["format"], "mp3");

@@ -49,7 +49,7 @@ async fn start() -> TestServer {
     srv
 }
 
-async fn patch(c: &TestClient, body: Value) -> crate::common::client::Resp {
+pub async fn patch(c: &TestClient, body: Value) -> crate::common::client::Resp {
     let mut r = c.http.patch(c.url("/v1/me/settings")).json(&body);
     if let Some(t) = &c.token {
         r = r.bearer_auth(t);

@@ -30,11 +30,11 @@ async fn stream(
     id: web::Path<String>,
     query: web::Query<StreamQuery>,
 ) -> ApiResult<HttpResponse> {
-    let quality = match query.quality.as_deref() {
-        None => Quality::Normal,
-        Some(q) => Quality::parse(q).ok_or_else(|| {
+    let asked = match query.quality.as_deref() {
+        None => None,
+        Some(q) => Some(Quality::parse(q).ok_or_else(|| {
             ApiError::bad_request(format!("quality must be low, normal or high (got `{q}`)"))
-        })?,
+        })?),
     };
     let account = state
         .storage
@@ -42,6 +42,14 @@ async fn stream(
         .by_id(&user.user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("the account of this token no longer exists"))?;
+    // Without `quality`, the account's streaming-quality setting decides, as for the player.
+    let quality = match asked {
+        Some(q) => q,
+        None => {
+            let settings = state.storage.settings.get(&account.id).await?;
+            crate::cdn::Listener::new(account.tier, settings.streaming_quality).quality()
+        }
+    };
     let track = state
         .storage
         .catalog
