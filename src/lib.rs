@@ -13,7 +13,6 @@ pub mod cdn;
 pub mod cli;
 pub mod cli_commands;
 pub mod clock;
-pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -7,7 +7,6 @@ pub mod library;
 pub mod player;
 pub mod playlists;
 pub mod search;
-pub mod sessions;
 pub mod settings;
 pub mod stream;
 pub mod users;
@@ -28,7 +27,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     player::configure(cfg);
     playlists::configure(cfg);
     search::configure(cfg);
-    sessions::configure(cfg);
     users::configure(cfg);
     settings::configure(cfg);
     // Last, so that API routes win over the web player's pages.

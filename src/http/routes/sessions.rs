@@ -1,5 +1,0 @@
-//! Sessions routes.
-
-use actix_web::web;
-
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
