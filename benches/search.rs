@@ -275,7 +275,9 @@ fn thread_cpu_us() -> u64 {
     };
     // SAFETY: clock_gettime writes into the timespec we own.
     #[allow(unsafe_code)]
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts)
+    };
     ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
 }
 
