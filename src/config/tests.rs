@@ -1,4 +1,5 @@
 //! Configuration loading: precedence, unknown keys, ill-typed values, validation.
+use super::load::leaf_keys;
 use super::*;
 
 fn no_env() -> Vec<(String, String)> {
