@@ -73,7 +73,11 @@ fn main() {
     let concurrency: usize = env("STORE_BENCH_CONCURRENCY", 64).clamp(1, users);
     let dir = tempfile::tempdir().unwrap();
     let mut config = segue::config::Config::for_test(dir.path());
-    config.storage.backend = backend.clone();
+    config.storage.backend = if backend == "scylla" {
+        segue::config::StorageBackend::Scylla
+    } else {
+        segue::config::StorageBackend::Sqlite
+    };
     if backend == "scylla" {
         let nodes = std::env::var("STORE_BENCH_CQL").expect("STORE_BENCH_CQL=HOST:PORT");
         config.storage.scylla_nodes = nodes.split(',').map(str::to_string).collect();

@@ -200,7 +200,7 @@ pub fn init_tracing(config: &Config) {
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, not in files, pipes and collectors.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    if config.log.format == "json" {
+    if config.log.format == crate::config::LogFormat::Json {
         let _ = builder.json().try_init();
     } else {
         let _ = builder.try_init();

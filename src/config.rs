@@ -40,14 +40,14 @@ pub struct ServerConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
-    /// "sqlite" (embedded, one machine) or "scylla".
-    pub backend: String,
+    /// `sqlite` (embedded, one machine) or `scylla`.
+    pub backend: StorageBackend,
     pub sqlite_file: String,
     pub group_commit_max: usize,
     pub read_connections: usize,
     pub scylla_nodes: Vec<String>,
     pub scylla_keyspace: String,
-    pub scylla_consistency: String,
+    pub scylla_consistency: CqlConsistency,
     pub scylla_replication_class: String,
     pub scylla_replication_factor: u32,
     pub scylla_request_timeout_ms: u64,
@@ -217,8 +217,33 @@ pub struct CatalogConfig {
 pub struct LogConfig {
     /// tracing filter, e.g. "info" or "segue=debug".
     pub level: String,
-    /// "text" or "json".
-    pub format: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageBackend {
+    Sqlite,
+    Scylla,
+}
+
+/// The CQL consistency of reads and writes (lightweight transactions use the matching serial
+/// level: `LOCAL_SERIAL` for the local levels, `SERIAL` otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CqlConsistency {
+    One,
+    LocalOne,
+    Quorum,
+    LocalQuorum,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, thiserror::Error)]

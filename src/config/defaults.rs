@@ -19,13 +19,13 @@ impl Default for ServerConfig {
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
-            backend: "sqlite".into(),
+            backend: StorageBackend::Sqlite,
             sqlite_file: "segue.db".into(),
             group_commit_max: 256,
             read_connections: 4,
             scylla_nodes: vec!["127.0.0.1:9042".into()],
             scylla_keyspace: "segue".into(),
-            scylla_consistency: "local_quorum".into(),
+            scylla_consistency: CqlConsistency::LocalQuorum,
             scylla_replication_class: "SimpleStrategy".into(),
             scylla_replication_factor: 1,
             scylla_request_timeout_ms: 5000,
@@ -177,7 +177,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             level: "info".into(),
-            format: "text".into(),
+            format: LogFormat::Text,
         }
     }
 }

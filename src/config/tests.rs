@@ -268,3 +268,34 @@ fn play_event_and_track_end_keys_load_and_validate() {
         assert!(e.0.contains(named), "{key}: {e}");
     }
 }
+
+#[test]
+fn named_choices_are_enums_and_a_wrong_one_names_its_key_and_the_choices() {
+    let c = Config::load(None, no_env(), &[]).unwrap();
+    assert_eq!(c.storage.backend, StorageBackend::Sqlite);
+    assert_eq!(c.storage.scylla_consistency, CqlConsistency::LocalQuorum);
+    assert_eq!(c.log.format, LogFormat::Text);
+    for (var, value, key) in [
+        ("SEGUE_STORAGE_BACKEND", "postgres", "storage.backend"),
+        (
+            "SEGUE_STORAGE_SCYLLA_CONSISTENCY",
+            "most",
+            "storage.scylla_consistency",
+        ),
+        ("SEGUE_LOG_FORMAT", "xml", "log.format"),
+    ] {
+        let e = Config::load(None, vec![(var.into(), value.into())], &[]).unwrap_err();
+        assert!(e.0.contains(key), "{e}");
+        assert!(e.0.contains(value), "{e}");
+    }
+    let c = Config::load(
+        None,
+        vec![(
+            "SEGUE_STORAGE_SCYLLA_CONSISTENCY".into(),
+            "local_one".into(),
+        )],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.storage.scylla_consistency, CqlConsistency::LocalOne);
+}

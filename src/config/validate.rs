@@ -8,23 +8,11 @@ impl Config {
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
             return bad("server.listen", "must be HOST:PORT with an IP address");
         }
-        if !matches!(self.storage.backend.as_str(), "sqlite" | "scylla") {
-            return bad("storage.backend", "must be \"sqlite\" or \"scylla\"");
-        }
         if self.storage.group_commit_max == 0 {
             return bad("storage.group_commit_max", "must be at least 1");
         }
         if self.storage.read_connections == 0 {
             return bad("storage.read_connections", "must be at least 1");
-        }
-        if !matches!(
-            self.storage.scylla_consistency.as_str(),
-            "one" | "quorum" | "local_quorum" | "local_one" | "all"
-        ) {
-            return bad(
-                "storage.scylla_consistency",
-                "must be one, local_one, quorum, local_quorum or all",
-            );
         }
         if !(1..=10).contains(&self.storage.scylla_retry_attempts) {
             return bad("storage.scylla_retry_attempts", "must be between 1 and 10");
@@ -190,9 +178,6 @@ impl Config {
         }
         if self.search.max_query_terms == 0 {
             return bad("search.max_query_terms", "must be at least 1");
-        }
-        if !matches!(self.log.format.as_str(), "text" | "json") {
-            return bad("log.format", "must be \"text\" or \"json\"");
         }
         Ok(())
     }

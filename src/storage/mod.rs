@@ -51,8 +51,8 @@ pub trait HealthCheck: Send + Sync {
 
 /// Opens the configured backend.
 pub async fn open(config: &crate::config::Config) -> anyhow::Result<Storage> {
-    match config.storage.backend.as_str() {
-        "sqlite" => {
+    match config.storage.backend {
+        crate::config::StorageBackend::Sqlite => {
             let path = {
                 let p = std::path::PathBuf::from(&config.storage.sqlite_file);
                 if p.is_absolute() {
@@ -63,10 +63,11 @@ pub async fn open(config: &crate::config::Config) -> anyhow::Result<Storage> {
             };
             sqlite::open(&path, &config.storage)
         }
-        "scylla" => Ok(self::scylla::ScyllaDb::open_repos(&config.storage)
-            .await?
-            .storage()),
-        other => anyhow::bail!("storage backend `{other}` is not available in this build"),
+        crate::config::StorageBackend::Scylla => {
+            Ok(self::scylla::ScyllaDb::open_repos(&config.storage)
+                .await?
+                .storage())
+        }
     }
 }
 

@@ -161,7 +161,7 @@ async fn cql_store_stopped_and_started_mid_run_loses_nothing_acknowledged() {
     // Catalog tracks, seeded directly (not through the proxy).
     let dir = tempfile::tempdir().unwrap();
     let mut config = segue::config::Config::for_test(dir.path());
-    config.storage.backend = "scylla".into();
+    config.storage.backend = segue::config::StorageBackend::Scylla;
     config.storage.scylla_nodes = nodes.clone();
     config.storage.scylla_keyspace = KEYSPACE.into();
     config.storage.scylla_request_timeout_ms = 20_000;

@@ -48,7 +48,7 @@ pub(crate) fn cql_config(dir: &std::path::Path) -> Option<Config> {
         return None;
     };
     let mut config = Config::for_test(dir);
-    config.storage.backend = "scylla".into();
+    config.storage.backend = segue::config::StorageBackend::Scylla;
     config.storage.scylla_nodes = nodes;
     config.storage.scylla_keyspace = KEYSPACE.into();
     config.storage.scylla_request_timeout_ms = 20_000;
@@ -357,7 +357,7 @@ async fn cql_backend_opens_every_repository() {
 async fn cql_unreachable_cluster_is_a_clear_error_naming_the_nodes() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::for_test(dir.path());
-    config.storage.backend = "scylla".into();
+    config.storage.backend = segue::config::StorageBackend::Scylla;
     // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
     config.storage.scylla_nodes = vec!["127.0.0.1:9".into(), "127.0.0.2:9".into()];
     let err = match segue::storage::open(&config).await {

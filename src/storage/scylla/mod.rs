@@ -32,6 +32,7 @@ pub use playlists::ScyllaPlaylists;
 pub use retry::{classify, Fault, RetryPolicy};
 pub use sessions::ScyllaSessions;
 
+use crate::config::CqlConsistency;
 use crate::config::StorageConfig;
 use crate::error::{StorageError, StorageResult};
 use crate::storage::HealthCheck;
@@ -113,8 +114,8 @@ impl ScyllaDb {
         }
         let timeout = Duration::from_millis(config.scylla_request_timeout_ms.max(1));
         let profile = ExecutionProfile::builder()
-            .consistency(consistency(&config.scylla_consistency))
-            .serial_consistency(Some(serial_consistency(&config.scylla_consistency)))
+            .consistency(consistency(config.scylla_consistency))
+            .serial_consistency(Some(serial_consistency(config.scylla_consistency)))
             .request_timeout(Some(timeout))
             .build();
         let nodes = config.scylla_nodes.join(", ");
@@ -215,21 +216,23 @@ impl HealthCheck for ScyllaDb {
     }
 }
 
-fn consistency(name: &str) -> Consistency {
-    match name {
-        "one" => Consistency::One,
-        "local_one" => Consistency::LocalOne,
-        "quorum" => Consistency::Quorum,
-        "all" => Consistency::All,
-        _ => Consistency::LocalQuorum,
+fn consistency(level: CqlConsistency) -> Consistency {
+    match level {
+        CqlConsistency::One => Consistency::One,
+        CqlConsistency::LocalOne => Consistency::LocalOne,
+        CqlConsistency::Quorum => Consistency::Quorum,
+        CqlConsistency::All => Consistency::All,
+        CqlConsistency::LocalQuorum => Consistency::LocalQuorum,
     }
 }
 
 /// LWTs use the serial level that matches the configured scope (local DC or whole cluster).
-fn serial_consistency(name: &str) -> SerialConsistency {
-    match name {
-        "quorum" | "all" => SerialConsistency::Serial,
-        _ => SerialConsistency::LocalSerial,
+fn serial_consistency(level: CqlConsistency) -> SerialConsistency {
+    match level {
+        CqlConsistency::Quorum | CqlConsistency::All => SerialConsistency::Serial,
+        CqlConsistency::One | CqlConsistency::LocalOne | CqlConsistency::LocalQuorum => {
+            SerialConsistency::LocalSerial
+        }
     }
 }
 
