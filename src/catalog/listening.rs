@@ -169,16 +169,20 @@ pub fn generate(shape: Shape) -> World {
             explore: rng.gen_range(0.03..0.2),
         };
         let genre_picker = Picker::new(taste.genres.iter().copied());
-        for session in 0..shape.sessions_per_user {
-            let Some(g) = genre_picker.pick(&mut rng) else {
-                break;
-            };
-            let favs: Vec<u32> = taste
+        // The listener's favourite artists of one genre.
+        let favourites_in = |taste: &Taste, g: u16| -> Vec<u32> {
+            taste
                 .artists
                 .iter()
                 .copied()
                 .filter(|a| artist_genre[*a as usize] == g)
-                .collect();
+                .collect()
+        };
+        for session in 0..shape.sessions_per_user {
+            let Some(g) = genre_picker.pick(&mut rng) else {
+                break;
+            };
+            let favs = favourites_in(&taste, g);
             let len =
                 rng.gen_range(shape.tracks_per_session / 2..=shape.tracks_per_session * 3 / 2);
             for pos in 0..len.max(1) {
@@ -215,12 +219,7 @@ pub fn generate(shape: Shape) -> World {
             let Some(g) = genre_picker.pick(&mut rng) else {
                 break;
             };
-            let favs: Vec<u32> = taste
-                .artists
-                .iter()
-                .copied()
-                .filter(|a| artist_genre[*a as usize] == g)
-                .collect();
+            let favs = favourites_in(&taste, g);
             let mut items = Vec::new();
             for _ in 0..15 {
                 let item = if !favs.is_empty() && rng.gen::<f64>() < 0.7 {

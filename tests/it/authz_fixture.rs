@@ -123,25 +123,7 @@ impl Fx {
 
 /// An account created directly in storage with a minted token (no password hashing).
 async fn user(srv: &TestServer, name: &str, tier: segue::storage::Tier) -> TestClient {
-    let id = segue::storage::new_id();
-    srv.state
-        .storage
-        .accounts
-        .create(segue::storage::Account {
-            id: id.clone(),
-            username: crate::common::unique_name(name).to_lowercase(),
-            display_name: name.to_string(),
-            password_hash: String::new(),
-            tier,
-            created_at_ms: 0,
-        })
-        .await
-        .expect("create account");
-    let (token, _) = srv.state.tokens.issue(&id, srv.state.now_ms());
-    let mut c = srv.client();
-    c.token = Some(token);
-    c.user_id = Some(id);
-    c
+    crate::sessions::quick_user_of_tier(srv, name, tier).await
 }
 
 /// Seeds the catalog once per server.

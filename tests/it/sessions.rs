@@ -9,6 +9,15 @@ use std::time::Duration;
 /// A user created directly in storage with a minted token (no password hashing: fast enough
 /// to create hundreds).
 pub async fn quick_user(srv: &TestServer, name: &str) -> TestClient {
+    quick_user_of_tier(srv, name, segue::storage::Tier::Premium).await
+}
+
+/// `quick_user` on a chosen tier.
+pub async fn quick_user_of_tier(
+    srv: &TestServer,
+    name: &str,
+    tier: segue::storage::Tier,
+) -> TestClient {
     let id = segue::storage::new_id();
     srv.state
         .storage
@@ -18,7 +27,7 @@ pub async fn quick_user(srv: &TestServer, name: &str) -> TestClient {
             username: crate::common::unique_name(name).to_lowercase(),
             display_name: name.to_string(),
             password_hash: String::new(),
-            tier: segue::storage::Tier::Premium,
+            tier,
             created_at_ms: 0,
         })
         .await
